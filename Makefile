@@ -1,0 +1,36 @@
+# `make demo` and `make test` each work on a fresh machine: they create .venv and install what
+# they need (only NumPy for the engine; the test extra adds pytest, ruff, scipy and torch==2.13.0).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.base:
+	$(PYTHON) -m venv $(VENV)
+	touch $@
+
+$(VENV)/.demo: $(VENV)/.base pyproject.toml
+	$(PY) -m pip install -q -e '.[demo]'
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base pyproject.toml
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.demo
+	$(PY) examples/perceptron.py
+	$(PY) examples/xor.py
+
+test: $(VENV)/.test
+	$(PY) -m ruff check src tests examples bench
+	$(PY) -m pytest
+
+lint: $(VENV)/.test
+	$(PY) -m ruff check --fix src tests examples bench
+
+bench: $(VENV)/.test
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

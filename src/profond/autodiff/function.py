@@ -1,0 +1,67 @@
+"""``Function``: one differentiable op — ``forward`` on raw arrays, ``backward`` with profond ops.
+
+Calling a function runs ``forward`` and, when grad mode is on and an input requires grad, makes the
+function a node of the graph: it keeps its input tensors, weak references to its outputs and
+whatever ``forward`` saved in ``self.saved``. The engine later calls ``backward(*gys)``, which
+returns one gradient (a Tensor, or None) per input. Because backward is written with profond ops,
+running it with recording on builds the graph of the gradient itself: second derivatives for free.
+"""
+
+import weakref
+
+from profond.autodiff.mode import _state
+from profond.autodiff.tensor import Tensor
+
+
+class Function:
+    """Base class of every op. Subclasses define ``forward(*arrays)`` and ``backward(*gys)``.
+
+    Inside ``backward``: ``self.inputs`` are the input tensors, ``self.output(i)`` the i-th output
+    tensor, ``self.saved`` what forward stored, ``self.needs_input_grad[i]`` whether input i wants
+    a gradient (skip the work when it does not).
+    """
+
+    inputs = None
+    saved = None
+    needs_input_grad = ()
+    _outputs = ()
+
+    def __call__(self, *inputs):
+        ys = self.forward(*[x.data for x in inputs])
+        multi = isinstance(ys, tuple)
+        outs = tuple(Tensor._wrap(y) for y in ys) if multi else (Tensor._wrap(ys),)
+        if getattr(_state, "enabled", True):
+            needs = tuple(x.requires_grad for x in inputs)
+            if any(needs):
+                self.inputs = inputs
+                self.needs_input_grad = needs
+                self._outputs = tuple(weakref.ref(y) for y in outs)
+                if multi:
+                    self._out_meta = tuple((y.shape, y.dtype) for y in outs)
+                for i, y in enumerate(outs):
+                    y.requires_grad = True
+                    y.creator = self
+                    y.output_index = i
+        return outs if multi else outs[0]
+
+    @property
+    def n_outputs(self):
+        return len(self._outputs)
+
+    def output(self, i=0):
+        """The i-th output tensor (alive while anything downstream still uses it)."""
+        y = self._outputs[i]()
+        if y is None:
+            raise RuntimeError(f"{type(self).__name__}: output {i} was freed before backward")
+        return y
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} is not differentiable")
+
+    def release(self):
+        """Drop saved arrays and input references (called after backward unless retained)."""
+        self.saved = None
+        self.inputs = None

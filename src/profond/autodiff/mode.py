@@ -1,0 +1,51 @@
+"""Grad mode: whether ops record graph nodes. ``no_grad()`` turns recording off."""
+
+import contextlib
+import functools
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    """True when ops record the graph (the default; off inside ``no_grad()``)."""
+    return getattr(_state, "enabled", True)
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off inside a ``with`` block (restored on exit)."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _state.enabled = self.mode
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+def no_grad(func=None):
+    """Context manager (or decorator) in which ops record no graph: inference and updates.
+
+    >>> import profond as pf
+    >>> w = pf.Variable([1.0, 2.0])
+    >>> with pf.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    if func is not None:
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(False):
+                return func(*args, **kwargs)
+        return wrapper
+    return set_grad_enabled(False)
+
+
+def enable_grad():
+    """Context manager that turns recording back on (inside ``no_grad``)."""
+    return set_grad_enabled(True)

@@ -1,0 +1,75 @@
+"""Indexing (basic slices and fancy integer / boolean indices) and ``gather``.
+
+The backward of ``y = x[index]`` is a scatter-add: each element of ∂L/∂y is added to the place it
+came from. An element picked twice (fancy indexing with repeats) receives both contributions,
+which is why it adds (``np.add.at``) instead of assigning.
+"""
+
+import numpy
+
+from profond.autodiff.function import Function
+from profond.autodiff.tensor import Tensor
+from profond.backend import array_module
+from profond.ops._util import as_tensor
+
+
+def _plain_index(index):
+    """Replace tensors inside an index by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return numpy.asarray(index)
+    return index
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return ScatterAdd(self.index, x.shape)(gy)
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape); y[index] += x  (the transpose of ``x[index]``)."""
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, gy):
+        xp = array_module(gy)
+        out = xp.zeros(self.shape, dtype=gy.dtype)
+        if _is_basic(self.index):
+            out[self.index] = gy  # a basic index never repeats an element
+        else:
+            xp.add.at(out, self.index, gy)
+        return out
+
+    def backward(self, gg):
+        return getitem(gg, self.index)
+
+
+def getitem(x, index):
+    """``x[index]`` with NumPy semantics; differentiable with respect to ``x``."""
+    x = as_tensor(x)
+    index = _plain_index(index)
+    return GetItem(index)(x)
+
+
+def gather(params, indices, axis=0):
+    """TF's ``tf.gather``: pick slices of ``params`` along ``axis`` at ``indices``."""
+    params = as_tensor(params)
+    idx = indices.data if isinstance(indices, Tensor) else numpy.asarray(indices)
+    axis = int(axis) % params.ndim
+    return getitem(params, (slice(None),) * axis + (idx,))

@@ -1,0 +1,427 @@
+"""Neural-network primitives: activations, softmax, fused losses from logits, dense, dropout.
+
+These are the "fat" ops of the engine: each does in one NumPy pass what would otherwise be several
+small ops. Backward formulas use the op's output tensor (``self.output()``) where that is cheaper
+than recomputing, and stay differentiable, so second derivatives still work.
+"""
+
+import math
+
+import numpy
+
+from profond import random as _random
+from profond.autodiff.function import Function
+from profond.autodiff.mode import is_grad_enabled
+from profond.autodiff.tensor import Tensor
+from profond.backend import array_module
+from profond.ops._util import as_tensor, normalize_axis
+from profond.ops.elementwise import cast, exp, where
+from profond.ops.linalg import matmul
+from profond.ops.reduction import reduce_sum
+from profond.ops.shape import reshape, transpose
+
+# --- activations ---------------------------------------------------------------------------------
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e⁻ˣ);  σ' = σ(1 − σ).
+
+    NOTE: computed as ½(1 + tanh(x/2)), which equals σ exactly and never overflows in e⁻ˣ.
+    """
+
+    def forward(self, x):
+        xp = array_module(x)
+        y = xp.tanh(x * 0.5)
+        y += 1
+        y *= 0.5
+        return y
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * y * (1 - y)
+
+
+class Tanh(Function):
+    """tanh(x);  tanh' = 1 − tanh²."""
+
+    def forward(self, x):
+        return array_module(x).tanh(x)
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (1 - y * y)
+
+
+class ReLU(Function):
+    """relu(x) = max(x, 0);  relu'(x) = 1 if x > 0 else 0 (0 at 0, as PyTorch)."""
+
+    def forward(self, x):
+        return array_module(x).maximum(x, 0)
+
+    def backward(self, gy):
+        return gy * Tensor._wrap(self.output().data > 0)
+
+
+class LeakyReLU(Function):
+    """x if x > 0 else αx."""
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        return array_module(x).where(x > 0, x, x * self.alpha)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        slope = array_module(x).where(x > 0, 1.0, self.alpha).astype(gy.dtype)
+        return gy * Tensor._wrap(slope)
+
+
+class ELU(Function):
+    """x if x > 0 else α(eˣ − 1);  derivative 1, or y + α on the negative side."""
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        xp = array_module(x)
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        positive = Tensor._wrap(x.data > 0)
+        return gy * where(positive, 1.0, self.output() + self.alpha)
+
+
+def _erf_array(x):
+    """erf on an array: SciPy's when installed, else ``math.erf`` element by element."""
+    xp = array_module(x)
+    if xp is not numpy:
+        from cupyx.scipy.special import erf as gpu_erf
+
+        return gpu_erf(x)
+    try:
+        from scipy.special import erf as scipy_erf
+    except ImportError:
+        return numpy.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return scipy_erf(x).astype(x.dtype, copy=False)
+
+
+class Erf(Function):
+    """erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf'(x) = 2/√π e^{−x²}."""
+
+    def forward(self, x):
+        return _erf_array(x)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
+
+
+# --- softmax family ------------------------------------------------------------------------------
+
+
+def _log_softmax_array(x, axis):
+    """x − logsumexp(x). NOTE: the max is subtracted first so exp() cannot overflow."""
+    xp = array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+class Softmax(Function):
+    """softmax(x)ᵢ = e^{xᵢ} / Σⱼ e^{xⱼ};  ∂L/∂x = y ⊙ (g − Σ g ⊙ y)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = array_module(x)
+        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        return e
+
+    def backward(self, gy):
+        y = self.output()
+        return y * (gy - reduce_sum(gy * y, self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """log softmax(x) = x − logsumexp(x);  ∂L/∂x = g − softmax(x) Σ g."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return _log_softmax_array(x, self.axis)
+
+    def backward(self, gy):
+        return gy - exp(self.output()) * reduce_sum(gy, self.axis, keepdims=True)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Per-example L = −Σₖ yₖ log softmax(z)ₖ from logits z and one-hot (or soft) labels y.
+
+    ∂L/∂z = softmax(z) Σₖ yₖ − y ;  ∂L/∂y = −log softmax(z).
+    """
+
+    def forward(self, labels, logits):
+        logp = _log_softmax_array(logits, -1)
+        self.saved = logp
+        return -(labels * logp).sum(axis=-1)
+
+    def backward(self, gy):
+        labels, logits = self.inputs
+        gy = reshape(gy, gy.shape + (1,))
+        logp = log_softmax(logits) if is_grad_enabled() else Tensor._wrap(self.saved)
+        g_labels = -logp * gy if self.needs_input_grad[0] else None
+        g_logits = None
+        if self.needs_input_grad[1]:
+            g_logits = (exp(logp) * reduce_sum(labels, -1, keepdims=True) - labels) * gy
+        return g_labels, g_logits
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """Per-example L = −log softmax(z)[y] = logsumexp(z) − z_y, for integer labels y.
+
+    ∂L/∂z = softmax(z) − one_hot(y).
+    """
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def forward(self, logits):
+        logp = _log_softmax_array(logits, -1)
+        self.saved = logp
+        picked = numpy.take_along_axis if array_module(logits) is numpy else None
+        if picked is None:
+            picked = array_module(logits).take_along_axis
+        return -picked(logp, self.labels[..., None], axis=-1)[..., 0]
+
+    def backward(self, gy):
+        logits = self.inputs[0]
+        xp = array_module(logits.data)
+        if is_grad_enabled():
+            p = softmax(logits)
+        else:
+            p = Tensor._wrap(xp.exp(self.saved))
+        hot = xp.zeros(logits.shape, dtype=logits.dtype)
+        xp.put_along_axis(hot, self.labels[..., None], 1, axis=-1)
+        return (p - Tensor._wrap(hot)) * reshape(gy, gy.shape + (1,))
+
+
+class SigmoidCrossEntropy(Function):
+    """Per-element L = −[y log σ(z) + (1 − y) log(1 − σ(z))] from logits z.
+
+    NOTE: computed as max(z, 0) − z·y + log(1 + e^{−|z|}), which never takes log(0) nor
+    overflows. ∂L/∂z = σ(z) − y ;  ∂L/∂y = −z.
+    """
+
+    def forward(self, labels, logits):
+        xp = array_module(logits)
+        return xp.maximum(logits, 0) - logits * labels + xp.log1p(xp.exp(-xp.abs(logits)))
+
+    def backward(self, gy):
+        labels, logits = self.inputs
+        g_labels = -logits * gy if self.needs_input_grad[0] else None
+        g_logits = (sigmoid(logits) - labels) * gy if self.needs_input_grad[1] else None
+        return g_labels, g_logits
+
+
+# --- dense and dropout ---------------------------------------------------------------------------
+
+_DENSE_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
+
+
+class Dense(Function):
+    """The layer of the course in one op: ŷ = g(b + X W) for X of shape (..., n_in).
+
+    With G = ∂L/∂ŷ ⊙ g'(ŷ) (g' read from the output ŷ: relu → ŷ > 0, sigmoid → ŷ(1 − ŷ),
+    tanh → 1 − ŷ²):  ∂L/∂X = G Wᵀ,  ∂L/∂W = Xᵀ G,  ∂L/∂b = Σ_rows G.
+    """
+
+    def __init__(self, activation):
+        self.activation = activation
+
+    def forward(self, x, w, b=None):
+        xp = array_module(x)
+        y = x @ w
+        if b is not None:
+            y += b
+        act = self.activation
+        if act == "relu":
+            xp.maximum(y, 0, out=y)
+        elif act == "sigmoid":
+            xp.tanh(y * 0.5, out=y)
+            y += 1
+            y *= 0.5
+        elif act == "tanh":
+            xp.tanh(y, out=y)
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        act = self.activation
+        if act == "relu":
+            g = gy * Tensor._wrap(self.output().data > 0)
+        elif act == "sigmoid":
+            y = self.output()
+            g = gy * y * (1 - y)
+        elif act == "tanh":
+            y = self.output()
+            g = gy * (1 - y * y)
+        else:
+            g = gy
+        g2 = reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = matmul(g, transpose(w))
+        if self.needs_input_grad[1]:
+            x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            gw = matmul(transpose(x2), g2)
+        if len(self.inputs) > 2 and self.needs_input_grad[2]:
+            gb = reduce_sum(g2, 0)
+        return gx, gw, gb
+
+
+# --- the functions users call --------------------------------------------------------------------
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e⁻ˣ), values in (0, 1)."""
+    return Sigmoid()(as_tensor(x))
+
+
+def tanh(x):
+    """Hyperbolic tangent, values in (−1, 1)."""
+    return Tanh()(as_tensor(x))
+
+
+def relu(x):
+    """max(x, 0)."""
+    return ReLU()(as_tensor(x))
+
+
+def leaky_relu(x, alpha=0.2):
+    """x if x > 0 else αx (TF's default α = 0.2)."""
+    return LeakyReLU(alpha)(as_tensor(x))
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else α(eˣ − 1)."""
+    return ELU(alpha)(as_tensor(x))
+
+
+def erf(x):
+    """The error function."""
+    return Erf()(as_tensor(x))
+
+
+def gelu(x, approximate=False):
+    """x Φ(x) = ½ x (1 + erf(x/√2)); with ``approximate`` the tanh form of Hendrycks & Gimpel."""
+    x = as_tensor(x)
+    if approximate:
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * (tanh(inner) + 1) * 0.5
+    return x * (erf(x * (1.0 / math.sqrt(2.0))) + 1) * 0.5
+
+
+def softmax(x, axis=-1):
+    """e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis`` (stable: the max is subtracted first)."""
+    x = as_tensor(x)
+    return Softmax(normalize_axis(axis, x.ndim)[0])(x)
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x) = x − logsumexp(x) along ``axis``, without forming softmax."""
+    x = as_tensor(x)
+    return LogSoftmax(normalize_axis(axis, x.ndim)[0])(x)
+
+
+def softmax_cross_entropy_with_logits(labels, logits):
+    """−Σₖ labelsₖ log softmax(logits)ₖ per example (labels: one-hot or probabilities)."""
+    logits = as_tensor(logits)
+    labels = as_tensor(labels, logits)
+    if labels.shape != logits.shape:
+        raise ValueError(
+            "softmax_cross_entropy_with_logits expects labels of the logits' shape "
+            f"{logits.shape}. Received: labels.shape={labels.shape}"
+        )
+    if labels.dtype != logits.dtype:
+        labels = cast(labels, logits.dtype)
+    return SoftmaxCrossEntropy()(labels, logits)
+
+
+def sparse_softmax_cross_entropy_with_logits(labels, logits):
+    """−log softmax(logits)[label] per example, for integer class labels."""
+    logits = as_tensor(logits)
+    y = labels.data if isinstance(labels, Tensor) else array_module(logits.data).asarray(labels)
+    if y.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"sparse_softmax_cross_entropy_with_logits expects integer labels of shape "
+            f"{logits.shape[:-1]} for logits of shape {logits.shape}. Received: labels.shape="
+            f"{y.shape}" + (" (one-hot labels? use the non-sparse loss)"
+                            if y.shape == logits.shape else "")
+        )
+    if y.dtype.kind == "f":
+        if y.size and not (y == y.round()).all():
+            raise ValueError("sparse cross-entropy expects integer class labels. Received "
+                             f"non-integer values of dtype {y.dtype}")
+        y = y.astype("int64")
+    elif y.dtype.kind not in "iu":
+        raise ValueError(f"sparse cross-entropy expects integer labels. Received dtype {y.dtype}")
+    n = logits.shape[-1]
+    if y.size and (y.min() < 0 or y.max() >= n):
+        bad = int(y.min()) if y.min() < 0 else int(y.max())
+        raise ValueError(
+            f"Received a label value of {bad} which is outside the valid range of [0, {n}) "
+            f"for logits with {n} classes."
+        )
+    return SparseSoftmaxCrossEntropy(y)(logits)
+
+
+def sigmoid_cross_entropy_with_logits(labels, logits):
+    """Binary cross-entropy per element from logits, stable for any logit."""
+    logits = as_tensor(logits)
+    labels = as_tensor(labels, logits)
+    if labels.shape != logits.shape:
+        raise ValueError(
+            f"sigmoid_cross_entropy_with_logits expects labels of shape {logits.shape}. "
+            f"Received: labels.shape={labels.shape}"
+        )
+    if labels.dtype != logits.dtype:
+        labels = cast(labels, logits.dtype)
+    return SigmoidCrossEntropy()(labels, logits)
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """g(x @ kernel + bias) in one op; activation: None, "linear", "relu", "sigmoid", "tanh"."""
+    if activation not in _DENSE_ACTIVATIONS:
+        raise ValueError(f"dense: activation must be one of {_DENSE_ACTIVATIONS}. "
+                         f"Received: activation={activation!r}")
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    if x.shape[-1] != kernel.shape[0]:
+        raise ValueError(
+            f"dense: expected inputs with last dimension {kernel.shape[0]} (the kernel's "
+            f"{kernel.shape}). Received: inputs.shape={x.shape}"
+        )
+    act = None if activation == "linear" else activation
+    if bias is None:
+        return Dense(act)(x, kernel)
+    return Dense(act)(x, kernel, as_tensor(bias))
+
+
+def dropout(x, rate, training=True, noise_shape=None, seed=None):
+    """Inverted dropout: zero each value with probability ``rate``, scale the rest by 1/(1 − rate)
+    so the expected value is unchanged; the identity when not training or rate is 0."""
+    x = as_tensor(x)
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout expects 0 <= rate < 1. Received: rate={rate}")
+    if not training or rate == 0:
+        return x
+    g = numpy.random.default_rng(seed) if seed is not None else _random.generator()
+    shape = x.shape if noise_shape is None else tuple(
+        x.shape[i] if n is None else n for i, n in enumerate(noise_shape))
+    keep = (g.random(shape, dtype=numpy.float32) >= rate).astype(x.dtype) * (1.0 / (1.0 - rate))
+    xp = array_module(x.data)
+    return x * Tensor._wrap(keep if xp is numpy else xp.asarray(keep))
