@@ -28,21 +28,28 @@ class Function:
 
     def __call__(self, *inputs):
         ys = self.forward(*[x.data for x in inputs])
-        multi = isinstance(ys, tuple)
-        outs = tuple(Tensor._wrap(y) for y in ys) if multi else (Tensor._wrap(ys),)
-        if getattr(_state, "enabled", True):
-            needs = tuple(x.requires_grad for x in inputs)
-            if any(needs):
-                self.inputs = inputs
-                self.needs_input_grad = needs
-                self._outputs = tuple(weakref.ref(y) for y in outs)
-                if multi:
-                    self._out_meta = tuple((y.shape, y.dtype) for y in outs)
-                for i, y in enumerate(outs):
-                    y.requires_grad = True
-                    y.creator = self
-                    y.output_index = i
-        return outs if multi else outs[0]
+        if type(ys) is tuple:
+            outs = tuple(Tensor._wrap(y) for y in ys)
+        else:
+            outs = (Tensor._wrap(ys),)
+        if _state.enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    self._record(inputs, outs)
+                    break
+        return outs if type(ys) is tuple else outs[0]
+
+    def _record(self, inputs, outs):
+        """Make this call a node of the graph: keep inputs, weak references to the outputs."""
+        self.inputs = inputs
+        self.needs_input_grad = tuple(x.requires_grad for x in inputs)
+        self._outputs = tuple(weakref.ref(y) for y in outs)
+        if len(outs) > 1:
+            self._out_meta = tuple((y.shape, y.dtype) for y in outs)
+        for i, y in enumerate(outs):
+            y.requires_grad = True
+            y.creator = self
+            y.output_index = i
 
     @property
     def n_outputs(self):

@@ -4,12 +4,17 @@ import contextlib
 import functools
 import threading
 
-_state = threading.local()
+
+class _GradState(threading.local):
+    enabled = True  # the class attribute is the default in every thread (and a fast lookup)
+
+
+_state = _GradState()
 
 
 def is_grad_enabled():
     """True when ops record the graph (the default; off inside ``no_grad()``)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class set_grad_enabled(contextlib.ContextDecorator):

@@ -1,5 +1,7 @@
 """Matrix products: ``matmul`` with batch dimensions and broadcasting (NumPy's ``@`` rules)."""
 
+import numpy
+
 from profond.autodiff.function import Function
 from profond.ops._util import as_pair
 from profond.ops.shape import expand_dims, squeeze, sum_to, transpose
@@ -32,17 +34,25 @@ class MatMul(Function):
 def matmul(a, b):
     """The matrix product ``a @ b``; 1-D operands are treated as a row / column vector."""
     a, b = as_pair(a, b)
+    if a.data.ndim >= 2 and b.data.ndim >= 2 and a.data.shape[-1] == b.data.shape[-2]:
+        return MatMul()(a, b)  # the common case, checked first
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
             f"matmul expects operands of rank >= 1. Received shapes: {a.shape} and {b.shape}"
+        )
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
+        raise ValueError(
+            "matmul: inner dimensions differ. Expected a.shape[-1] == b.shape[-2]. "
+            f"Received shapes: {a.shape} and {b.shape}"
         )
     if a.ndim == 1:
         return squeeze(matmul(expand_dims(a, 0), b), -2 if b.ndim > 1 else -1)
     if b.ndim == 1:
         return squeeze(matmul(a, expand_dims(b, -1)), -1)
-    if a.shape[-1] != b.shape[-2]:
+    try:
+        numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
         raise ValueError(
-            "matmul: inner dimensions differ. Expected a.shape[-1] == b.shape[-2]. "
-            f"Received shapes: {a.shape} and {b.shape}"
-        )
+            f"matmul: batch dimensions do not broadcast. Received shapes: {a.shape} and {b.shape}"
+        ) from None
     return MatMul()(a, b)
