@@ -9,7 +9,7 @@ metrics and ``val_`` ones), and finally ``on_train_end``. A callback can stop tr
 
 
 class Callback:
-    """Base class: override the hooks you need. ``self.model`` and ``self.params`` are set by fit."""
+    """Base class: override the hooks you need; fit sets ``self.model`` and ``self.params``."""
 
     def __init__(self):
         self.model = None

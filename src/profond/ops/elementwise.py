@@ -4,7 +4,10 @@ Binary ops broadcast like NumPy; their backward sums the gradient back to each i
 (``sum_to``): if x was broadcast along an axis, every copy contributed, so ∂L/∂x adds them up.
 """
 
+import numpy
+
 from profond.autodiff.function import Function
+from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops._util import as_pair, as_tensor
 from profond.ops.shape import sum_to
@@ -78,8 +81,9 @@ class Power(Function):
             ga = _unbroadcast(gy * b * a ** (b - 1), a)
         if self.needs_input_grad[1]:
             y = self.output()
-            # NOTE: ln a is undefined for a <= 0; where a == 0 the contribution is taken as 0.
-            safe = where(a > 0, a, as_tensor(1, a))
+            # NOTE: ln 0 = −∞ but y = 0 there (b > 0): the product is taken as 0, as PyTorch does.
+            # For a < 0, ln a is undefined and the gradient is NaN, as in PyTorch.
+            safe = where(a.data == 0, as_tensor(1, a), a)
             gb = _unbroadcast(gy * y * log(safe), b)
         return ga, gb
 
@@ -152,6 +156,26 @@ class Sign(Function):
 
     def backward(self, gy):
         return gy * 0
+
+
+class Sin(Function):
+    """y = sin x;  ∂y/∂x = cos x."""
+
+    def forward(self, x):
+        return array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    """y = cos x;  ∂y/∂x = −sin x."""
+
+    def forward(self, x):
+        return array_module(x).cos(x)
+
+    def backward(self, gy):
+        return -gy * sin(self.inputs[0])
 
 
 class Maximum(Function):
@@ -296,6 +320,16 @@ def sign(x):
     return Sign()(as_tensor(x))
 
 
+def sin(x):
+    """Sine (radians)."""
+    return Sin()(as_tensor(x))
+
+
+def cos(x):
+    """Cosine (radians)."""
+    return Cos()(as_tensor(x))
+
+
 def maximum(a, b):
     """Elementwise max; ties send the gradient to ``a``."""
     return Maximum()(*as_pair(a, b))
@@ -308,17 +342,28 @@ def minimum(a, b):
 
 def where(condition, x, y):
     """Pick ``x`` where ``condition`` is true, else ``y`` (broadcasting)."""
-    cond = condition.data if hasattr(condition, "data") else condition
-    xp = array_module(cond) if hasattr(cond, "dtype") else None
+    cond = condition.data if isinstance(condition, Tensor) else condition
     x, y = as_pair(x, y)
-    if xp is None:
-        xp = array_module(x.data)
+    xp = array_module(x.data, y.data)
     return Where(xp.asarray(cond, dtype=bool))(x, y)
 
 
 def clip_by_value(x, clip_value_min, clip_value_max):
-    """Clip values to [min, max]; no gradient flows where a value was clipped."""
-    return Clip(clip_value_min, clip_value_max)(as_tensor(x))
+    """Clip values to [min, max] (bounds may be tensors that broadcast against ``x``); the
+    gradient flows where min ≤ x ≤ max, bounds included (as TF and PyTorch)."""
+    x = as_tensor(x)
+    lo, hi = (as_tensor(v, x).data.astype(x.dtype, copy=False)
+              for v in (clip_value_min, clip_value_max))
+    try:
+        fits = numpy.broadcast_shapes(x.shape, lo.shape, hi.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"clip_by_value: the bounds must broadcast to the shape of x {x.shape}. "
+            f"Received shapes: {lo.shape} and {hi.shape}"
+        )
+    return Clip(lo, hi)(x)
 
 
 def cast(x, dtype):

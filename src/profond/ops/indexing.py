@@ -26,7 +26,8 @@ def _plain_index(index):
 
 def _is_basic(index):
     parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+    basic = (int, numpy.integer, slice, type(None), type(Ellipsis))
+    return all(isinstance(p, basic) for p in parts)
 
 
 class GetItem(Function):

@@ -34,7 +34,9 @@ class MatMul(Function):
 def matmul(a, b):
     """The matrix product ``a @ b``; 1-D operands are treated as a row / column vector."""
     a, b = as_pair(a, b)
-    if a.data.ndim >= 2 and b.data.ndim >= 2 and a.data.shape[-1] == b.data.shape[-2]:
+    sa, sb = a.data.shape, b.data.shape
+    if len(sa) >= 2 and len(sb) >= 2 and sa[-1] == sb[-2] and \
+            (len(sa) == 2 or len(sb) == 2 or sa[:-2] == sb[:-2]):
         return MatMul()(a, b)  # the common case, checked first
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(

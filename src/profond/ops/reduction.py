@@ -1,5 +1,7 @@
 """Reductions: sum, mean, max, min, log-sum-exp, variance over axes (``keepdims`` as TF)."""
 
+import numpy
+
 from profond.autodiff.function import Function
 from profond.backend import array_module
 from profond.ops._util import as_tensor, normalize_axis
@@ -60,6 +62,36 @@ class Max(Function):
         return broadcast_to(gy, x.shape) * mask
 
 
+class LogSumExp(Function):
+    """y = log Σ exp(x) over ``axes``;  ∂y/∂x = exp(x − y), the softmax of x.
+
+    NOTE: computed as m + log Σ exp(x − m) with m = max x, so exp() never overflows. A slice
+    that is all −∞ (fully masked) gives y = −∞ and a zero gradient (PyTorch gives NaN).
+    """
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        xp = array_module(x)
+        m = x.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        with numpy.errstate(divide="ignore"):  # log 0 = −∞ is the right answer there
+            y = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
+        return y if self.keepdims else y.squeeze(self.axes)
+
+    def backward(self, gy):
+        from profond.ops.elementwise import exp, where
+
+        x = self.inputs[0]
+        y = self.output()
+        if not self.keepdims:
+            shape = _keep_shape(x.shape, self.axes)
+            gy, y = reshape(gy, shape), reshape(y, shape)
+        y = where(y.data == -float("inf"), 0, y)  # exp(x − 0) = 0 in an all −∞ slice
+        return gy * exp(x - y)
+
+
 def reduce_sum(x, axis=None, keepdims=False):
     """Σ over ``axis`` (all axes when None)."""
     x = as_tensor(x)
@@ -89,21 +121,9 @@ def reduce_min(x, axis=None, keepdims=False):
 
 
 def reduce_logsumexp(x, axis=None, keepdims=False):
-    """log Σ exp(x), computed as m + log Σ exp(x − m) with m = max x.
-
-    NOTE: subtracting the max keeps exp() from overflowing; m carries no gradient of its own
-    (the result does not depend on it), so it is taken outside the graph.
-    """
-    from profond.ops.elementwise import exp, log
-
+    """log Σ exp(x) over ``axis``;  ∂y/∂x = exp(x − y) = softmax(x)."""
     x = as_tensor(x)
-    axes = normalize_axis(axis, x.ndim)
-    m = x.data.max(axis=axes, keepdims=True)
-    m = array_module(m).where(array_module(m).isfinite(m), m, 0)
-    out = log(reduce_sum(exp(x - m), axes, keepdims=True)) + m
-    if keepdims:
-        return out
-    return reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+    return LogSumExp(normalize_axis(axis, x.ndim), keepdims)(x)
 
 
 def reduce_variance(x, axis=None, keepdims=False):

@@ -49,7 +49,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, nondiff=(), re
     """
     rng = np.random.default_rng(seed)
     base = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in inputs]
-    base = [a if i in nondiff or a.dtype.kind != "f" else a.astype(np.float64)
+    base = [a if i in nondiff or a.dtype.kind != "f" else a.astype(np.float64, copy=False)
             for i, a in enumerate(base)]
     diff = [i for i, a in enumerate(base) if i not in nondiff and a.dtype.kind == "f"]
     for attempt in range(retries + 1):

@@ -22,11 +22,11 @@ def check_against_torch(profond_fn, torch_fn, inputs, dtype="float64", rtol=None
     atol = tol if atol is None else atol
     rng = np.random.default_rng(seed)
     arrays = [np.asarray(a) for a in inputs]
-    arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+    arrays = [a.astype(dtype, copy=False) if a.dtype.kind == "f" else a for a in arrays]
     diff = [i for i, a in enumerate(arrays) if a.dtype.kind == "f" and i not in nondiff]
 
     xs = [Tensor(a, requires_grad=i in diff) for i, a in enumerate(arrays)]
-    ts = [torch.tensor(np.ascontiguousarray(a), requires_grad=i in diff)
+    ts = [torch.tensor(np.array(a), requires_grad=i in diff)
           for i, a in enumerate(arrays)]
     y = profond_fn(*xs)
     ty = torch_fn(*ts)
