@@ -1,0 +1,157 @@
+"""Pooling on channels-last (NHWC) images: max and average over kh×kw windows.
+
+Each window's values are gathered into a last axis of length kh·kw — by a reshape when the windows
+tile the image (stride == pool size, the common case: no copy of overlapping windows), else through
+the im2col view of ``conv.py``. Max pooling keeps the argmax of every window: its gradient goes to
+that one element (the first on ties, which are common after ReLU), as PyTorch does.
+"""
+
+from profond.autodiff.function import Function
+from profond.backend import array_module
+from profond.ops._util import as_tensor
+from profond.ops.conv import _Geometry, _pair
+
+
+class _Windows:
+    """Gather NHWC windows into (N, H', W', C, kh·kw) and scatter such an array back."""
+
+    def __init__(self, x_shape, pool, strides, padding):
+        self.x_shape = tuple(x_shape)
+        self.kh, self.kw = pool
+        n, h, w, c = x_shape
+        self.tiled = strides == pool and padding == "valid"
+        self.geo = _Geometry(x_shape, pool, strides, padding, (1, 1))
+        self.ho, self.wo = self.geo.ho, self.geo.wo
+
+    def gather(self, x, pad_value=0):
+        n, h, w, c = self.x_shape
+        xp = array_module(x)
+        if self.tiled:
+            crop = x[:, : self.ho * self.kh, : self.wo * self.kw, :]
+            r = crop.reshape(n, self.ho, self.kh, self.wo, self.kw, c)
+            return r.transpose(0, 1, 3, 5, 2, 4).reshape(n, self.ho, self.wo, c, -1)
+        g = self.geo
+        if g.pads != ((0, 0), (0, 0)):
+            x = xp.pad(x, ((0, 0), g.pads[0], g.pads[1], (0, 0)), constant_values=pad_value)
+        win = xp.lib.stride_tricks.sliding_window_view(x, (self.kh, self.kw), axis=(1, 2))
+        win = win[:, :: g.sh, :: g.sw][:, : self.ho, : self.wo]
+        return win.reshape(n, self.ho, self.wo, c, -1)
+
+    def scatter(self, cols):
+        """The transpose of ``gather``: add each window's values back to their pixels."""
+        n, h, w, c = self.x_shape
+        xp = array_module(cols)
+        if self.tiled:
+            r = cols.reshape(n, self.ho, self.wo, c, self.kh, self.kw).transpose(0, 1, 4, 2, 5, 3)
+            r = r.reshape(n, self.ho * self.kh, self.wo * self.kw, c)
+            if r.shape[1:3] == (h, w):
+                return r
+            out = xp.zeros(self.x_shape, dtype=cols.dtype)
+            out[:, : r.shape[1], : r.shape[2]] = r
+            return out
+        r = cols.reshape(n, self.ho, self.wo, c, self.kh, self.kw).transpose(0, 1, 2, 4, 5, 3)
+        return self.geo.col2im(r, cols.dtype)
+
+
+class MaxPool2D(Function):
+    """y[n, i, j, c] = max over the window of x; the gradient goes to the argmax."""
+
+    def __init__(self, windows):
+        self.windows = windows
+
+    def forward(self, x):
+        xp = array_module(x)
+        cols = self.windows.gather(x, pad_value=-xp.inf)
+        self.arg = cols.argmax(axis=-1)[..., None]
+        return xp.take_along_axis(cols, self.arg, axis=-1)[..., 0]
+
+    def backward(self, gy):
+        return _ScatterToArgmax(self.windows, self.arg)(gy)
+
+
+class _ScatterToArgmax(Function):
+    """Put each gy at its window's argmax (linear in gy; its transpose gathers at the argmax)."""
+
+    def __init__(self, windows, arg):
+        self.windows, self.arg = windows, arg
+
+    def forward(self, gy):
+        xp = array_module(gy)
+        cols = xp.zeros(gy.shape + (self.windows.kh * self.windows.kw,), dtype=gy.dtype)
+        xp.put_along_axis(cols, self.arg, gy[..., None], axis=-1)
+        return self.windows.scatter(cols)
+
+    def backward(self, gg):
+        return _GatherAtArgmax(self.windows, self.arg)(gg)
+
+
+class _GatherAtArgmax(Function):
+    def __init__(self, windows, arg):
+        self.windows, self.arg = windows, arg
+
+    def forward(self, x):
+        cols = self.windows.gather(x)
+        return array_module(x).take_along_axis(cols, self.arg, axis=-1)[..., 0]
+
+    def backward(self, gy):
+        return _ScatterToArgmax(self.windows, self.arg)(gy)
+
+
+class SumPool2D(Function):
+    """y = Σ over each window of x (average pooling divides it by the window's count)."""
+
+    def __init__(self, windows):
+        self.windows = windows
+
+    def forward(self, x):
+        return self.windows.gather(x).sum(axis=-1)
+
+    def backward(self, gy):
+        return _SpreadToWindows(self.windows)(gy)
+
+
+class _SpreadToWindows(Function):
+    """Copy each gy to every pixel of its window (the transpose of SumPool2D)."""
+
+    def __init__(self, windows):
+        self.windows = windows
+
+    def forward(self, gy):
+        xp = array_module(gy)
+        k = self.windows.kh * self.windows.kw
+        cols = xp.broadcast_to(gy[..., None], gy.shape + (k,))
+        return self.windows.scatter(xp.ascontiguousarray(cols))
+
+    def backward(self, gg):
+        return SumPool2D(self.windows)(gg)
+
+
+def _setup(x, pool_size, strides, padding):
+    x = as_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"2-D pooling expects a 4-D input (N, H, W, C). Received shape {x.shape}")
+    pool = _pair(pool_size, "pool_size")
+    strides = pool if strides is None else _pair(strides, "strides")
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
+    return x, _Windows(x.shape, pool, strides, padding)
+
+
+def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """Max over each pool_size window (strides default to pool_size, as Keras)."""
+    x, windows = _setup(x, pool_size, strides, padding)
+    return MaxPool2D(windows)(x)
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """Mean over each window; with 'same' padding the padded zeros are not counted (as TF)."""
+    x, windows = _setup(x, pool_size, strides, padding)
+    summed = SumPool2D(windows)(x)
+    if windows.geo.pads == ((0, 0), (0, 0)):
+        return summed * (1.0 / (windows.kh * windows.kw))
+    xp = array_module(x.data)
+    ones = xp.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype)
+    count = _Windows(ones.shape, (windows.kh, windows.kw), (windows.geo.sh, windows.geo.sw),
+                     padding.lower()).gather(ones).sum(axis=-1)
+    return summed / as_tensor(count)
