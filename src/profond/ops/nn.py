@@ -23,18 +23,25 @@ from profond.ops.shape import reshape, transpose
 # --- activations ---------------------------------------------------------------------------------
 
 
-class Sigmoid(Function):
-    """σ(x) = 1 / (1 + e⁻ˣ);  σ' = σ(1 − σ).
+def _sigmoid_array(x):
+    """σ on an array.
 
-    NOTE: computed as ½(1 + tanh(x/2)), which equals σ exactly and never overflows in e⁻ˣ.
+    NOTE: with e = e^{−|x|} ≤ 1 (never overflows), σ(x) = 1 / (1 + e) for x ≥ 0 and e / (1 + e)
+    for x < 0. Both keep full relative precision in the tails, where ½(1 + tanh(x/2)) rounds
+    σ(−20) to 0 in float32 (and σ(−40) in float64) through the cancellation in 1 + tanh.
     """
+    xp = array_module(x)
+    e = xp.exp(-xp.abs(x))
+    y = xp.where(x >= 0, xp.ones_like(e), e)
+    y /= 1 + e
+    return y
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e⁻ˣ);  σ' = σ(1 − σ)."""
 
     def forward(self, x):
-        xp = array_module(x)
-        y = xp.tanh(x * 0.5)
-        y += 1
-        y *= 0.5
-        return y
+        return _sigmoid_array(x)
 
     def backward(self, gy):
         y = self.output()
@@ -103,7 +110,8 @@ def _erf_array(x):
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:
-        return numpy.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+        # NOTE: asarray, not .astype: a 0-d input gives back a Python float.
+        return numpy.asarray(numpy.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
     return scipy_erf(x).astype(x.dtype, copy=False)
 
 
@@ -252,9 +260,7 @@ class Dense(Function):
         if act == "relu":
             xp.maximum(y, 0, out=y)
         elif act == "sigmoid":
-            xp.tanh(y * 0.5, out=y)
-            y += 1
-            y *= 0.5
+            y = _sigmoid_array(y)
         elif act == "tanh":
             xp.tanh(y, out=y)
         return y
@@ -408,7 +414,13 @@ def dense(x, kernel, bias=None, activation=None):
     act = None if activation == "linear" else activation
     if bias is None:
         return Dense(act)(x, kernel)
-    return Dense(act)(x, kernel, as_tensor(bias))
+    bias = as_tensor(bias)
+    if bias.shape != kernel.shape[1:]:
+        raise ValueError(
+            f"dense: expected a bias of shape {kernel.shape[1:]} (the kernel's {kernel.shape}). "
+            f"Received: bias.shape={bias.shape}"
+        )
+    return Dense(act)(x, kernel, bias)
 
 
 def dropout(x, rate, training=True, noise_shape=None, seed=None):
