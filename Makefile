@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean fashion-mnist
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ demo: $(VENV)/.demo
 	$(PY) examples/perceptron.py
 	$(PY) examples/xor.py
 
-test: $(VENV)/.test
+# Fashion-MNIST from Debian's package (root only; tests that need it say why they skip otherwise).
+fashion-mnist:
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 \
+	  || echo "note: could not install dataset-fashion-mnist"; fi
+
+test: $(VENV)/.test fashion-mnist
 	$(PY) -m ruff check src tests examples bench
 	$(PY) -m pytest
 

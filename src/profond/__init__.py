@@ -10,7 +10,7 @@
 
 import numpy as _np
 
-from profond import config, random, testing
+from profond import config, data, datasets, random, testing, utils
 from profond.autodiff import (
     Function,
     GradientTape,
@@ -27,7 +27,7 @@ from profond.autodiff import (
     tensor,
 )
 from profond.ops import *  # noqa: F403 - the TF-style op namespace
-from profond.ops import __all__ as _ops_all  # noqa: F401
+from profond.ops.misc import shape
 
 __version__ = "0.1.0"
 
