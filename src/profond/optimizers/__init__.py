@@ -1,0 +1,60 @@
+"""Optimizers: ``SGD``, ``Adagrad``, ``RMSprop``, ``Adadelta``, ``Adam``, ``AdamW`` and
+learning-rate ``schedules`` (Keras 3's update rules, defaults and names).
+
+    opt = profond.optimizers.get("adam")            # or Adam(learning_rate=1e-3)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+from profond.optimizers import schedules
+from profond.optimizers.adadelta import Adadelta
+from profond.optimizers.adagrad import Adagrad
+from profond.optimizers.adam import Adam, AdamW
+from profond.optimizers.base import Optimizer
+from profond.optimizers.rmsprop import RMSProp, RMSprop
+from profond.optimizers.sgd import SGD
+from profond.saving import registry as _registry
+
+__all__ = [
+    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSProp", "RMSprop",
+    "deserialize", "get", "schedules", "serialize",
+]
+
+_BUILTINS = {cls.__name__.lower(): cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW)}
+
+
+def serialize(optimizer):
+    """``{"class_name": "Adam", "config": {...}}``: the optimizer's class and settings."""
+    return _registry.serialize(optimizer)
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild an optimizer from ``serialize``'s dict; built-in names are case-insensitive."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"Expected a dict with 'class_name' and 'config'. Received: {config!r:.200}"
+        )
+    name = config["class_name"]
+    cls = None
+    if not (custom_objects and name in custom_objects) and isinstance(name, str):
+        cls = _BUILTINS.get(name.lower())
+    if cls is None:
+        cls = _registry.get_registered(name, custom_objects)
+    if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+        raise ValueError(f"Expected an optimizer class. Received: class_name={name!r}")
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier):
+    """An optimizer from a name (``"adam"``, ``"SGD"``, ``"rmsprop"``), a ``serialize`` dict,
+    or an ``Optimizer`` (returned as is). Names give the Keras defaults.
+
+    >>> get("adam").learning_rate
+    0.001
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        return deserialize({"class_name": identifier, "config": {}})
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
