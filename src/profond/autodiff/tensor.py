@@ -41,7 +41,8 @@ class Tensor:
     array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "output_index", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "creator", "output_index", "name",
+                 "_keras_logits", "__weakref__")
     __array_ufunc__ = None  # `ndarray + tensor` defers to Tensor.__radd__
     __hash__ = object.__hash__  # hashed by identity, like torch tensors and Keras variables
 

@@ -295,7 +295,10 @@ class Dense(Function):
 
 def sigmoid(x):
     """σ(x) = 1 / (1 + e⁻ˣ), values in (0, 1)."""
-    return Sigmoid()(as_tensor(x))
+    x = as_tensor(x)
+    y = Sigmoid()(x)
+    y._keras_logits = ("sigmoid", None, x)  # lets a cross-entropy use the stable logits form
+    return y
 
 
 def tanh(x):
@@ -335,7 +338,10 @@ def gelu(x, approximate=False):
 def softmax(x, axis=-1):
     """e^{xᵢ} / Σⱼ e^{xⱼ} along ``axis`` (stable: the max is subtracted first)."""
     x = as_tensor(x)
-    return Softmax(normalize_axis(axis, x.ndim)[0])(x)
+    axis = normalize_axis(axis, x.ndim)[0]
+    y = Softmax(axis)(x)
+    y._keras_logits = ("softmax", axis, x)  # lets a cross-entropy use the stable logits form
+    return y
 
 
 def log_softmax(x, axis=-1):
