@@ -1,0 +1,124 @@
+"""``Sequential``: a plain stack of layers, each feeding the next.
+
+>>> import profond as pf
+>>> model = pf.models.Sequential([
+...     pf.layers.Dense(8, activation="relu", input_shape=(4,)),
+...     pf.layers.Dense(3, activation="softmax"),
+... ])
+>>> model.count_params()
+67
+"""
+
+from profond.layers.base import InputLayer, KerasTensor, Layer, _batchless, _structure_changed
+from profond.models.model import Model
+from profond.saving.registry import deserialize, register_serializable, serialize
+
+
+@register_serializable()
+class Sequential(Model):
+    """A model made of ``layers`` applied in order: ŷ = f_L(… f_2(f_1(x))).
+
+    Give the input shape with ``Input(shape=...)`` as first element, or ``input_shape=`` on the
+    first layer; otherwise the model builds itself at its first call (or ``fit``).
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None, **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        object.__setattr__(self, "_input_layer", None)  # not a tracked sub-layer
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._rebuild()
+
+    @property
+    def layers(self):
+        """The layers, in order (without the ``InputLayer``)."""
+        return list(self._layers)
+
+    def add(self, layer, rebuild=True):
+        """Append a layer (or an ``Input(...)``, which fixes the input shape)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer._node.layer
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("An Input can only be the first element of a Sequential model.")
+            object.__setattr__(self, "_input_layer", layer)
+            return
+        if not isinstance(layer, Layer):
+            raise ValueError("Only instances of `profond.layers.Layer` can be added to a "
+                             f"Sequential model. Received: {layer!r} (of type {type(layer)})")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError("All layers added to a Sequential model should have unique names. "
+                             f'Name "{layer.name}" is already the name of a layer in this model.')
+        if not self._layers and self._input_layer is None and layer._input_shape_arg is not None:
+            object.__setattr__(self, "_input_layer",
+                               InputLayer(batch_shape=layer._input_shape_arg))
+        self._layers.append(layer)
+        _structure_changed()
+        if rebuild:
+            self._rebuild()
+
+    def pop(self, rebuild=True):
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        _structure_changed()
+        self.built = False
+        if rebuild:
+            self._rebuild()
+        return layer
+
+    def _rebuild(self):
+        if self._input_layer is not None and self._layers:
+            self.built = False
+            self._maybe_build(self._input_layer.batch_shape)
+
+    def build(self, input_shape=None):
+        """Build every layer by passing a symbolic input of ``input_shape`` through the stack."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError("You must provide an `input_shape` argument.")
+            input_shape = self._input_layer.batch_shape
+        input_shape = tuple(input_shape)
+        if self._input_layer is None or self._input_layer.batch_shape[1:] != input_shape[1:]:
+            object.__setattr__(self, "_input_layer",
+                               InputLayer(batch_shape=_batchless(input_shape)))
+        x = self._input_layer.output
+        for layer in self._layers:
+            x = layer(x)
+        self._build_shapes = self._input_layer.batch_shape
+        self._output_shape = x.shape if isinstance(x, KerasTensor) else None
+        self.built = True
+
+    def call(self, inputs, training=None):
+        for layer in self._layers:
+            inputs = layer(inputs, training=training)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        for layer in self._layers:
+            input_shape = layer.compute_output_shape(input_shape)
+        return input_shape
+
+    @property
+    def inputs(self):
+        return [self._input_layer.output] if self._input_layer is not None else None
+
+    def get_config(self):
+        layers = [serialize(layer) for layer in self._layers]
+        if self._input_layer is not None:
+            layers.insert(0, serialize(self._input_layer))
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+                "layers": layers,
+                "build_input_shape": list(self._build_shapes) if self.built else None}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for spec in config.get("layers", []):
+            model.add(deserialize(spec, custom_objects), rebuild=False)
+        model._rebuild()
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            model.build(tuple(shape))
+        return model
