@@ -10,7 +10,25 @@
 
 import numpy as _np
 
-from profond import config, data, datasets, random, testing, utils
+from profond import (
+    activations,
+    callbacks,
+    config,
+    data,
+    datasets,
+    initializers,
+    keras,
+    layers,
+    losses,
+    metrics,
+    models,
+    nn,
+    optimizers,
+    random,
+    saving,
+    testing,
+    utils,
+)
 from profond.autodiff import (
     Function,
     GradientTape,

@@ -9,8 +9,9 @@ from profond.layers.base import InputSpec, Layer
 from profond.saving.registry import register_serializable
 from profond.saving.registry import serialize as _registry_serialize
 
-# Activations that the fused ``ops.dense`` applies inside its single op.
-_FUSED = ("linear", "relu", "sigmoid", "tanh")
+# Activations that the fused ``ops.dense`` applies inside its single op. Sigmoid and softmax stay
+# separate ops so that a cross-entropy can find their logits (the stable from-logits form).
+_FUSED = ("linear", "relu", "tanh")
 
 
 def _activation_name(fn):
@@ -36,9 +37,9 @@ class Dense(Layer):
     """A fully connected layer: ŷ = g(b + XᵀW), computed as ``activation(x @ kernel + bias)``.
 
     ``kernel`` has shape (input_dim, units) (Keras's layout; ``torch.nn.Linear`` stores its
-    transpose), ``bias`` shape (units,). With ``activation`` None, "linear", "relu", "sigmoid" or
-    "tanh" the whole layer is one fused op (``profond.ops.dense``) — forward and backward in one
-    node of the graph.
+    transpose), ``bias`` shape (units,). With ``activation`` None, "linear", "relu" or "tanh" the
+    whole layer is one fused op (``profond.ops.dense``) — forward and backward in one node of the
+    graph.
 
     >>> import profond as pf
     >>> layer = pf.layers.Dense(3, activation="relu")
