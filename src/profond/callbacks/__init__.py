@@ -1,3 +1,13 @@
 """Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint, schedulers, loggers, progress."""
 
 from profond.callbacks.base import Callback, CallbackList, History
+from profond.callbacks.builtin import (
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+from profond.callbacks.progbar import Progbar, ProgbarLogger

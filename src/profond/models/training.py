@@ -413,9 +413,11 @@ class Trainer:
         generator, so ``profond.set_seed`` makes training reproducible.
 
         ``validation_split``: the fraction of the examples held out to compute ``val_loss`` and
-        ``val_<metric>`` after each epoch. The held-out examples are drawn **at random** (with
-        ``profond.random.generator()``), not taken from the end of the arrays as Keras does:
-        with data sorted by label, Keras's last 20 % can be a class the model never trains on.
+        ``val_<metric>`` after each epoch. The held-out examples are drawn **at random**, not
+        taken from the end of the arrays as Keras does: with data sorted by label, Keras's last
+        20 % can be a class the model never trains on. The draw uses its own fixed seed, so the
+        split is the same at every call (a ``fit`` resumed from a checkpoint sees the same
+        validation set) and the framework's random state is left untouched.
 
         ``class_weight``: ``{class: weight}``, multiplies each example's loss by the weight of
         its class (helps with unbalanced classes). ``verbose``: 0 silent, 1 progress bar, 2 one
@@ -591,6 +593,9 @@ def _map_wrap(value):
     return _map(lambda a: None if a is None else Tensor._wrap(a), value)
 
 
+_SPLIT_SEED = 1234
+
+
 def _split(x, y, sample_weight, fraction):
     """Shuffle, then hold out ``fraction`` of the examples for validation."""
     n = _check_cardinality(x, y, sample_weight)
@@ -600,7 +605,7 @@ def _split(x, y, sample_weight, fraction):
                          f"it into a validation and training set as specified by "
                          f"`validation_split={fraction}`. Either provide more data, or a "
                          "different value for the `validation_split` argument.")
-    perm = _random.generator().permutation(n)
+    perm = numpy.random.default_rng(_SPLIT_SEED).permutation(n)  # same split at every call
     xp = backend.default_module()
     perm = xp.asarray(perm) if xp is not numpy else perm
     train_idx, val_idx = perm[: n - n_val], perm[n - n_val:]

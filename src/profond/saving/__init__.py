@@ -1,5 +1,14 @@
-"""Saving and loading: the class registry (and, with the training stack, model files)."""
+"""Saving and loading: the class registry, model files (``.profond``) and checkpoints."""
 
+from profond.saving.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
+from profond.saving.model_file import (
+    FileFormatError,
+    load_model,
+    load_weights,
+    read_file_info,
+    save_model,
+    save_weights,
+)
 from profond.saving.registry import (
     deserialize,
     get_registered,
