@@ -18,9 +18,13 @@ $(VENV)/.test: $(VENV)/.base pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# The main job: the course's perceptron and XOR, then an MLP trained on the embedded digits
+# data set (scikit-learn's 8×8 images) with the progress bar; prints test accuracy, saves it.
 demo: $(VENV)/.demo
 	$(PY) examples/perceptron.py
 	$(PY) examples/xor.py
+	$(VENV)/bin/profond train --dataset digits --hidden 256,128 --dropout 0.2 --epochs 60 \
+	  --seed 0 --output digits-mlp.profond
 
 # Fashion-MNIST from Debian's package (root only; tests that need it say why they skip otherwise).
 fashion-mnist:

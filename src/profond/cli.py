@@ -73,6 +73,8 @@ def _parser():
     train.add_argument("--batch-size", type=_positive_int, default=32)
     train.add_argument("--hidden", type=_layer_sizes, default=[128, 64],
                        help="hidden layer sizes, comma-separated (default: 128,64)")
+    train.add_argument("--dropout", type=float, default=0.0,
+                       help="dropout rate after each hidden layer (default: 0)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     train.add_argument("--lr", type=_positive_float, default=0.001, help="learning rate")
     train.add_argument("--validation-split", type=float, default=0.0)
@@ -146,13 +148,17 @@ def load_dataset(name):
             (x_test.astype(numpy.float32) / scale, y_test.astype(numpy.int64)))
 
 
-def build_mlp(input_shape, hidden, classes):
-    """``Flatten``, then ``Dense(h, relu)`` per hidden size, then ``Dense(classes, softmax)``."""
+def build_mlp(input_shape, hidden, classes, dropout=0.0):
+    """``Flatten``, then ``Dense(h, relu)`` (and ``Dropout``) per hidden size, then
+    ``Dense(classes, softmax)``."""
     from profond import layers, models
 
     layers.clear_session()  # the layers are named dense, dense_1, ... in every saved file
     stack = [layers.Input(shape=input_shape), layers.Flatten()]
-    stack += [layers.Dense(units, activation="relu") for units in hidden]
+    for units in hidden:
+        stack.append(layers.Dense(units, activation="relu"))
+        if dropout:
+            stack.append(layers.Dropout(dropout))
     stack.append(layers.Dense(classes, activation="softmax"))
     return models.Sequential(stack)
 
@@ -163,7 +169,8 @@ def train_command(args):
 
     (x_train, y_train), (x_test, y_test) = load_dataset(args.dataset)
     profond.random.set_seed(args.seed)
-    model = build_mlp(x_train.shape[1:], args.hidden, classes=int(y_train.max()) + 1)
+    model = build_mlp(x_train.shape[1:], args.hidden, classes=int(y_train.max()) + 1,
+                      dropout=args.dropout)
     optimizer = optimizers.get({"class_name": args.optimizer,
                                 "config": {"learning_rate": args.lr}})
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",

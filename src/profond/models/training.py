@@ -119,7 +119,11 @@ def _class_weights_to_sample_weights(y, class_weight):
 
 
 class _ArrayBatches:
-    """Mini-batches of in-memory arrays: permuted once per epoch, then sliced (views)."""
+    """Mini-batches of in-memory arrays: one permutation per epoch, each batch gathered from it.
+
+    Gathering batch by batch (``x[perm[i·B:(i+1)·B]]``) costs one batch of memory; permuting the
+    whole array once would hold a second copy of the training set during every epoch.
+    """
 
     def __init__(self, arrays, batch_size, shuffle=False, steps=None):
         self.arrays = arrays  # (x, y, sample_weight), each an array or a structure of arrays
@@ -128,29 +132,17 @@ class _ArrayBatches:
         self.shuffle = shuffle
         full = math.ceil(self.n / self.batch_size)
         self.steps = full if steps is None else min(int(steps), full)
-        x, y, sw = arrays
-        self._simple = not isinstance(x, (list, tuple, dict)) and not isinstance(
-            y, (list, tuple, dict))
 
     def __iter__(self):
-        data = self.arrays
+        bs, wrap = self.batch_size, Tensor._wrap
+        perm = None
         if self.shuffle:
             perm = _random.generator().permutation(self.n)
             xp = backend.default_module()
             perm = xp.asarray(perm) if xp is not numpy else perm
-            data = _map(lambda a: None if a is None else a[perm], data)
-        bs = self.batch_size
-        wrap = Tensor._wrap
-        if self._simple:
-            x, y, sw = data
-            for i in range(self.steps):
-                s = slice(i * bs, (i + 1) * bs)
-                yield (wrap(x[s]), None if y is None else wrap(y[s]),
-                       None if sw is None else wrap(sw[s]))
-        else:
-            for i in range(self.steps):
-                s = slice(i * bs, (i + 1) * bs)
-                yield _map(lambda a, s=s: None if a is None else wrap(a[s]), data)
+        for i in range(self.steps):
+            rows = slice(i * bs, (i + 1) * bs) if perm is None else perm[i * bs : (i + 1) * bs]
+            yield _map(lambda a, rows=rows: None if a is None else wrap(a[rows]), self.arrays)
 
 
 class _DatasetBatches:
