@@ -191,3 +191,24 @@ def test_mixing_numpy_and_cupy_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(be, "_cupy", FakeCupy)
     with pytest.raises(TypeError, match="Cannot mix NumPy"):
         be.array_module(np.zeros(2), FakeCupy.ndarray())
+
+
+def test_backward_frees_the_memory_of_saved_activations():
+    import tracemalloc
+
+    x = pf.Variable(np.random.default_rng(0).standard_normal((500, 1000)).astype(np.float32))
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        h = x
+        for _ in range(10):
+            h = pf.tanh(h)  # each 2 MB output is kept by the graph for the backward pass
+        loss = pf.reduce_sum(h)
+        del h
+        held = tracemalloc.get_traced_memory()[0] - base
+        loss.backward()
+        after = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert held > 19e6  # ten activations of 2 MB
+    assert after < 3e6  # only x.grad (2 MB) is left
