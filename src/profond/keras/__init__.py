@@ -14,6 +14,7 @@ from profond import (
     metrics,
     models,
     optimizers,
+    regularizers,
     utils,
 )
 from profond.keras import backend
@@ -22,5 +23,5 @@ from profond.models import Model, Sequential
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
-    "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
 ]

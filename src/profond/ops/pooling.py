@@ -37,6 +37,32 @@ class _Windows:
         win = win[:, :: g.sh, :: g.sw][:, : self.ho, : self.wo]
         return win.reshape(n, self.ho, self.wo, c, -1)
 
+    def _offset_slices(self):
+        g = self.geo
+        for u in range(self.kh):
+            for v in range(self.kw):
+                yield (slice(None), slice(u, u + g.sh * (self.ho - 1) + 1, g.sh),
+                       slice(v, v + g.sw * (self.wo - 1) + 1, g.sw))
+
+    def offset_views(self, x, pad_value=0):
+        """The kh·kw strided views x[:, u::s, v::s] of shape (N, H', W', C): views, no copy."""
+        g = self.geo
+        if g.pads != ((0, 0), (0, 0)):
+            xp = array_module(x)
+            x = xp.pad(x, ((0, 0), g.pads[0], g.pads[1], (0, 0)), constant_values=pad_value)
+        return [x[idx] for idx in self._offset_slices()]
+
+    def add_to_offsets(self, parts, dtype):
+        """The transpose of ``offset_views``: add part k back at window offset k."""
+        g = self.geo
+        xp = array_module(parts[0])
+        n, h, w, c = self.x_shape
+        out = xp.zeros((n, g.hp, g.wp, c), dtype=dtype)
+        for idx, part in zip(self._offset_slices(), parts):
+            out[idx] += part
+        (t, b), (left, r) = g.pads
+        return out[:, t : g.hp - b, left : g.wp - r, :]
+
     def scatter(self, cols):
         """The transpose of ``gather``: add each window's values back to their pixels."""
         n, h, w, c = self.x_shape
@@ -54,16 +80,26 @@ class _Windows:
 
 
 class MaxPool2D(Function):
-    """y[n, i, j, c] = max over the window of x; the gradient goes to the argmax."""
+    """y[n, i, j, c] = max over the window of x; the gradient goes to the argmax.
+
+    NOTE: no gathered (N, H', W', C, kh·kw) copy: the max is a running ``maximum`` over the kh·kw
+    strided views x[:, u::s, v::s] (one per window offset), and ``arg`` records which offset won
+    (a strict ``>``, so the first on ties, as PyTorch).
+    """
 
     def __init__(self, windows):
         self.windows = windows
 
     def forward(self, x):
         xp = array_module(x)
-        cols = self.windows.gather(x, pad_value=-xp.inf)
-        self.arg = cols.argmax(axis=-1)[..., None]
-        return xp.take_along_axis(cols, self.arg, axis=-1)[..., 0]
+        views = self.windows.offset_views(x, pad_value=-xp.inf)
+        y = views[0].copy()
+        self.arg = xp.zeros(y.shape, dtype=xp.int8 if len(views) < 128 else xp.int32)
+        for k, v in enumerate(views[1:], start=1):
+            better = v > y
+            self.arg[better] = k
+            xp.maximum(y, v, out=y)
+        return y
 
     def backward(self, gy):
         return _ScatterToArgmax(self.windows, self.arg)(gy)
@@ -77,9 +113,9 @@ class _ScatterToArgmax(Function):
 
     def forward(self, gy):
         xp = array_module(gy)
-        cols = xp.zeros(gy.shape + (self.windows.kh * self.windows.kw,), dtype=gy.dtype)
-        xp.put_along_axis(cols, self.arg, gy[..., None], axis=-1)
-        return self.windows.scatter(cols)
+        n_off = self.windows.kh * self.windows.kw
+        return self.windows.add_to_offsets(
+            [xp.where(self.arg == k, gy, 0) for k in range(n_off)], gy.dtype)
 
     def backward(self, gg):
         return _GatherAtArgmax(self.windows, self.arg)(gg)
@@ -90,8 +126,11 @@ class _GatherAtArgmax(Function):
         self.windows, self.arg = windows, arg
 
     def forward(self, x):
-        cols = self.windows.gather(x)
-        return array_module(x).take_along_axis(cols, self.arg, axis=-1)[..., 0]
+        xp = array_module(x)
+        out = xp.zeros(self.arg.shape, dtype=x.dtype)
+        for k, v in enumerate(self.windows.offset_views(x)):
+            xp.copyto(out, v, where=self.arg == k)
+        return out
 
     def backward(self, gy):
         return _ScatterToArgmax(self.windows, self.arg)(gy)

@@ -1,0 +1,304 @@
+"""Convolution layers: ``Conv1D``, ``Conv2D``, ``Conv2DTranspose`` (channels-last by default).
+
+A 2-D convolution slides a (kh, kw, C, F) kernel over the image (cross-correlation, as every
+deep-learning library):
+
+    y[n, i, j, f] = g( b[f] + Σ_{u,v,c} x[n, i·s + u·d, j·s + v·d, c] · W[u, v, c, f] )
+
+computed by ``profond.ops.conv2d`` as im2col + one GEMM. ``Conv1D`` is the same op on a 1-pixel-high
+image. Kernels are stored in Keras's layouts, so Keras weights load as they are:
+Conv1D (k, C, F), Conv2D (kh, kw, C, F), Conv2DTranspose (kh, kw, F, C).
+"""
+
+from profond import activations, initializers, ops
+from profond.layers.base import InputSpec, Layer
+from profond.layers.core import _serialize
+from profond.ops.conv import conv2d, conv2d_transpose, conv_output_length
+from profond.saving.registry import register_serializable
+
+# --- argument helpers shared by the conv, pooling and reshaping layers --------------------------
+
+
+def normalize_tuple(value, n, name):
+    """``3`` → ``(3, 3)`` (for n=2); a sequence must have n positive ints."""
+    if isinstance(value, int):
+        value = (value,) * n
+    try:
+        value = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or len(value) != n or any(v <= 0 for v in value):
+        raise ValueError(f"Expected `{name}` to be an int or a tuple of {n} positive ints. "
+                         f"Received: {name}={value}")
+    return value
+
+
+def normalize_padding(padding, allowed=("valid", "same")):
+    p = str(padding).lower()
+    if p not in allowed:
+        raise ValueError(f"Expected `padding` to be one of {', '.join(allowed)}. "
+                         f"Received: padding={padding!r}")
+    return p
+
+
+def normalize_data_format(data_format):
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError("Expected `data_format` 'channels_last' or 'channels_first'. "
+                         f"Received: data_format={data_format!r}")
+    return data_format
+
+
+def to_channels_last(x, data_format):
+    """(N, C, ...) → (N, ..., C) when the layer works on channels_first data."""
+    if data_format == "channels_first":
+        return ops.transpose(x, (0,) + tuple(range(2, x.ndim)) + (1,))
+    return x
+
+
+def from_channels_last(x, data_format):
+    if data_format == "channels_first":
+        return ops.transpose(x, (0, x.ndim - 1) + tuple(range(1, x.ndim - 1)))
+    return x
+
+
+def spatial_shape(shape, data_format):
+    """The spatial sizes and channel count of an input shape."""
+    if data_format == "channels_first":
+        return tuple(shape[2:]), shape[1]
+    return tuple(shape[1:-1]), shape[-1]
+
+
+def make_shape(batch, spatial, channels, data_format):
+    if data_format == "channels_first":
+        return (batch, channels) + tuple(spatial)
+    return (batch,) + tuple(spatial) + (channels,)
+
+
+# --- the layers -----------------------------------------------------------------------------------
+
+
+class BaseConv(Layer):
+    """What Conv1D and Conv2D share: arguments, weights, bias, activation, config."""
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError(f'Invalid value for argument `filters` of layer "{self.name}". '
+                             f"Expected a strictly positive int. Received: filters={filters}")
+        if groups != 1:
+            raise ValueError(f'Layer "{self.name}": only groups=1 is supported. '
+                             f"Received: groups={groups}")
+        self.filters = filters
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
+        allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
+        self.padding = normalize_padding(padding, allowed)
+        self.data_format = normalize_data_format(data_format)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f'Layer "{self.name}": strides > 1 not supported with '
+                             f"dilation_rate > 1. Received: strides={self.strides}, "
+                             f"dilation_rate={self.dilation_rate}")
+        self.groups = 1
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.activity_regularizer = activity_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = InputSpec(min_ndim=self.rank + 2)
+        self.kernel = None
+        self.bias = None
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (in_channels, self.filters)
+
+    def build(self, input_shape):
+        channels = spatial_shape(input_shape, self.data_format)[1]
+        if channels is None:
+            raise ValueError(f'The channel dimension of the inputs to layer "{self.name}" '
+                             f"should be defined. Received: input_shape={input_shape}")
+        self.kernel = self.add_weight(
+            shape=self._kernel_shape(channels), initializer=self.kernel_initializer,
+            name="kernel", regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.filters,), initializer=self.bias_initializer, name="bias",
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        axis = 1 if self.data_format == "channels_first" else -1
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={axis: int(channels)})
+
+    def _bias_activation(self, y):
+        """b + y, then g — on channels-last y."""
+        if self.use_bias:
+            y = y + self.bias
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        spatial, _ = spatial_shape(input_shape, self.data_format)
+        out = []
+        for size, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate):
+            pad = "same" if self.padding == "causal" else self.padding
+            out.append(None if size is None else conv_output_length(size, k, s, pad, d))
+        return make_shape(input_shape[0], out, self.filters, self.data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "groups": self.groups,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _serialize(self.kernel_initializer, initializers),
+            "bias_initializer": _serialize(self.bias_initializer, initializers),
+            "kernel_regularizer": _serialize(self.kernel_regularizer),
+            "bias_regularizer": _serialize(self.bias_regularizer),
+            "activity_regularizer": _serialize(self.activity_regularizer),
+            "kernel_constraint": _serialize(self.kernel_constraint),
+            "bias_constraint": _serialize(self.bias_constraint),
+        })
+        return config
+
+
+@register_serializable()
+class Conv2D(BaseConv):
+    """2-D convolution: y = g(b + W ⋆ x), kernel (kh, kw, C, F), input (N, H, W, C).
+
+    'valid' padding gives H' = ⌊(H − d(kh − 1) − 1)/s⌋ + 1; 'same' gives H' = ⌈H/s⌉.
+
+    >>> import profond as pf
+    >>> layer = pf.layers.Conv2D(8, 3, activation="relu")
+    >>> layer(pf.ones((2, 28, 28, 1))).shape
+    (2, 26, 26, 8)
+    >>> layer.kernel.shape
+    (3, 3, 1, 8)
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+    def call(self, inputs):
+        x = to_channels_last(inputs, self.data_format)
+        y = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+        return from_channels_last(self._bias_activation(y), self.data_format)
+
+
+@register_serializable()
+class Conv1D(BaseConv):
+    """1-D convolution over time: y[n, t, f] = g(b[f] + Σ_{u,c} x[n, t·s + u·d, c] · W[u, c, f]).
+
+    Input (N, T, C), kernel (k, C, F). ``padding="causal"`` pads d·(k − 1) zeros on the left only,
+    so the output at t never sees inputs after t. Runs as a 2-D convolution of height 1.
+
+    >>> import profond as pf
+    >>> pf.layers.Conv1D(4, 5)(pf.ones((2, 40, 1))).shape
+    (2, 36, 4)
+    """
+
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+    def call(self, inputs):
+        x = to_channels_last(inputs, self.data_format)
+        padding = self.padding
+        if padding == "causal":
+            left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+            x = ops.pad(x, [[0, 0], [left, 0], [0, 0]])
+            padding = "valid"
+        n, t, c = x.shape
+        k = self.kernel
+        y = conv2d(ops.reshape(x, (n, 1, t, c)), ops.reshape(k, (1,) + tuple(k.shape)),
+                       (1, self.strides[0]), padding, (1, self.dilation_rate[0]))
+        y = ops.reshape(y, (n, y.shape[2], self.filters))
+        return from_channels_last(self._bias_activation(y), self.data_format)
+
+
+def deconv_output_length(size, k, stride, padding, output_padding=None, dilation=1):
+    """Output length of a transposed convolution (Keras's rule)."""
+    if size is None:
+        return None
+    k = k + (k - 1) * (dilation - 1)
+    if output_padding is None:
+        if padding == "valid":
+            return size * stride + max(k - stride, 0)
+        return size * stride
+    pad = k // 2 if padding == "same" else 0
+    return (size - 1) * stride + k - 2 * pad + output_padding
+
+
+@register_serializable()
+class Conv2DTranspose(BaseConv):
+    """Transposed 2-D convolution (the input gradient of Conv2D): upsamples by ``strides``.
+
+    Each input pixel scatters W[:, :, f, c]·x[n, i, j, c] over an output window at (i·s, j·s):
+
+        y[n, i·s + u·d, j·s + v·d, f] += Σ_c x[n, i, j, c] · W[u, v, f, c]   (then + b, g)
+
+    Kernel (kh, kw, F, C) as Keras's. 'same' padding gives H' = H·s; 'valid' H·s + max(kh − s, 0).
+
+    >>> import profond as pf
+    >>> pf.layers.Conv2DTranspose(3, 3, strides=2, padding="same")(pf.ones((1, 7, 7, 8))).shape
+    (1, 14, 14, 3)
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=(1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+        self.output_padding = (None if output_padding is None else
+                               tuple(int(p) for p in normalize_tuple(output_padding, 2,
+                                                                     "output_padding")))
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (self.filters, in_channels)
+
+    def _out_hw(self, hw):
+        ops_ = self.output_padding or (None, None)
+        return tuple(deconv_output_length(s, k, st, self.padding, op, d) for s, k, st, op, d in
+                     zip(hw, self.kernel_size, self.strides, ops_, self.dilation_rate))
+
+    def call(self, inputs):
+        x = to_channels_last(inputs, self.data_format)
+        y = conv2d_transpose(x, self.kernel, self._out_hw(x.shape[1:3]), self.strides,
+                                 self.padding, self.dilation_rate)
+        return from_channels_last(self._bias_activation(y), self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        spatial, _ = spatial_shape(input_shape, self.data_format)
+        return make_shape(input_shape[0], self._out_hw(spatial), self.filters, self.data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        config["output_padding"] = (None if self.output_padding is None
+                                    else list(self.output_padding))
+        return config
+
+
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose

@@ -1,0 +1,236 @@
+"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization``.
+
+Both standardize then rescale, per feature along ``axis``:
+
+    x̂ = (x − μ) / √(σ² + ε),      y = γ ⊙ x̂ + β
+
+They differ in where μ and σ² come from: BatchNormalization averages over the batch (and the
+spatial positions of an image), LayerNormalization over the features of each example.
+"""
+
+from profond import initializers, ops
+from profond.autodiff.mode import no_grad
+from profond.layers.base import InputSpec, Layer
+from profond.layers.core import _serialize
+from profond.saving.registry import register_serializable
+
+
+def _normalize_axes(axis, ndim, name):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f'Layer "{name}": invalid axis {a} for an input of rank {ndim}. '
+                             f"Received: axis={axis}")
+        out.append(a % ndim)
+    return sorted(out)
+
+
+@register_serializable()
+class BatchNormalization(Layer):
+    """Normalizes each feature with the batch's statistics while training, with moving averages
+    of them at inference.
+
+    Training (``training=True``), μ_B and σ²_B over every axis except ``axis`` (biased variance):
+
+        y = γ (x − μ_B) / √(σ²_B + ε) + β
+        moving_mean ← moving_mean · momentum + μ_B · (1 − momentum)
+        moving_var  ← moving_var · momentum + σ²_B · (1 − momentum)
+
+    Inference: y = γ (x − moving_mean) / √(moving_var + ε) + β. A frozen layer
+    (``trainable=False``) always runs in inference mode, as in Keras.
+
+    NOTE: Keras's ``momentum`` is the weight of the old average; PyTorch's is that of the new
+    batch: torch momentum = 1 − Keras momentum (and PyTorch's running variance is unbiased).
+
+    Weights, in Keras's order: gamma, beta (trainable), moving_mean, moving_variance.
+
+    >>> import profond as pf
+    >>> layer = pf.layers.BatchNormalization()
+    >>> layer(pf.ones((4, 3)), training=True).shape
+    (4, 3)
+    >>> [w.name for w in layer.weights]
+    ['gamma', 'beta', 'moving_mean', 'moving_variance']
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f'Layer "{self.name}": expected 0 <= momentum <= 1. '
+                             f"Received: momentum={momentum}")
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = beta_regularizer
+        self.gamma_regularizer = gamma_regularizer
+        self.beta_constraint = beta_constraint
+        self.gamma_constraint = gamma_constraint
+        self.synchronized = bool(synchronized)
+        self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axes = tuple(_normalize_axes(self.axis, ndim, self.name))
+        shape = tuple(input_shape[a] for a in self._axes)
+        if any(d is None for d in shape):
+            raise ValueError(f'Layer "{self.name}": axis {self.axis} of the input must be '
+                             f"defined. Received: input_shape={input_shape}")
+        self._reduce_axes = tuple(a for a in range(ndim) if a not in self._axes)
+        # Parameters broadcast against x: shape 1 on the reduced axes.
+        self._bshape = tuple(input_shape[a] if a in self._axes else 1 for a in range(ndim))
+        if self.scale:
+            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                         name="gamma", regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                        name="beta", regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
+                                           name="moving_mean", trainable=False)
+        self.moving_variance = self.add_weight(
+            shape=shape, initializer=self.moving_variance_initializer, name="moving_variance",
+            trainable=False)
+        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in self._axes})
+
+    def _param(self, v):
+        """A per-feature weight shaped to broadcast against x (as is on the last axis)."""
+        return v if self._axes == (len(self._bshape) - 1,) else ops.reshape(v, self._bshape)
+
+    def call(self, inputs, training=None):
+        if training and self.trainable:
+            mean = ops.reduce_mean(inputs, axis=self._reduce_axes, keepdims=True)
+            centered = inputs - mean
+            var = ops.reduce_mean(ops.square(centered), axis=self._reduce_axes, keepdims=True)
+            self._update_moving(mean, var)
+        else:
+            mean = self._param(self.moving_mean)
+            var = self._param(self.moving_variance)
+            centered = inputs - mean
+        y = centered * (1.0 / ops.sqrt(var + self.epsilon))
+        if self.scale:
+            y = y * self._param(self.gamma)
+        if self.center:
+            y = y + self._param(self.beta)
+        return y
+
+    def _update_moving(self, mean, var):
+        m = self.momentum
+        shape = self.moving_mean.shape
+        with no_grad():
+            self.moving_mean.assign(self.moving_mean.data * m + mean.data.reshape(shape) * (1 - m))
+            self.moving_variance.assign(self.moving_variance.data * m
+                                        + var.data.reshape(shape) * (1 - m))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": _serialize(self.beta_initializer, initializers),
+            "gamma_initializer": _serialize(self.gamma_initializer, initializers),
+            "moving_mean_initializer": _serialize(self.moving_mean_initializer, initializers),
+            "moving_variance_initializer": _serialize(self.moving_variance_initializer,
+                                                      initializers),
+            "beta_regularizer": _serialize(self.beta_regularizer),
+            "gamma_regularizer": _serialize(self.gamma_regularizer),
+            "beta_constraint": _serialize(self.beta_constraint),
+            "gamma_constraint": _serialize(self.gamma_constraint),
+            "synchronized": self.synchronized,
+        })
+        return config
+
+
+@register_serializable()
+class LayerNormalization(Layer):
+    """Normalizes each example over its features (``axis``, default the last), the same way in
+    training and inference:
+
+        μ = mean(x), σ² = mean((x − μ)²) over ``axis``;  y = γ (x − μ) / √(σ² + ε) + β
+
+    With ``rms_scaling=True``: y = γ x / √(mean(x²) + ε) (RMSNorm, no β).
+
+    >>> import profond as pf
+    >>> pf.layers.LayerNormalization()(pf.ones((2, 5))).shape
+    (2, 5)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self.epsilon = float(epsilon)
+        self.center = bool(center) and not rms_scaling
+        self.scale = bool(scale)
+        self.rms_scaling = bool(rms_scaling)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = beta_regularizer
+        self.gamma_regularizer = gamma_regularizer
+        self.beta_constraint = beta_constraint
+        self.gamma_constraint = gamma_constraint
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axes = tuple(_normalize_axes(self.axis, ndim, self.name))
+        shape = tuple(input_shape[a] for a in self._axes)
+        self._bshape = tuple(input_shape[a] if a in self._axes else 1 for a in range(ndim))
+        if self.scale:
+            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                         name="gamma", regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                        name="beta", regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+
+    def _param(self, v):
+        return v if self._axes == (len(self._bshape) - 1,) else ops.reshape(v, self._bshape)
+
+    def call(self, inputs):
+        if self.rms_scaling:
+            ms = ops.reduce_mean(ops.square(inputs), axis=self._axes, keepdims=True)
+            y = inputs * (1.0 / ops.sqrt(ms + self.epsilon))
+        else:
+            mean = ops.reduce_mean(inputs, axis=self._axes, keepdims=True)
+            centered = inputs - mean
+            var = ops.reduce_mean(ops.square(centered), axis=self._axes, keepdims=True)
+            y = centered * (1.0 / ops.sqrt(var + self.epsilon))
+        if self.scale:
+            y = y * self._param(self.gamma)
+        if self.center:
+            y = y + self._param(self.beta)
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale, "rms_scaling": self.rms_scaling,
+            "beta_initializer": _serialize(self.beta_initializer, initializers),
+            "gamma_initializer": _serialize(self.gamma_initializer, initializers),
+            "beta_regularizer": _serialize(self.beta_regularizer),
+            "gamma_regularizer": _serialize(self.gamma_regularizer),
+            "beta_constraint": _serialize(self.beta_constraint),
+            "gamma_constraint": _serialize(self.gamma_constraint),
+        })
+        return config
+
