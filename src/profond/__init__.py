@@ -25,9 +25,11 @@ from profond import (
     nn,
     optimizers,
     random,
+    regularizers,
     saving,
     testing,
     utils,
+    viz,
 )
 from profond.autodiff import (
     Function,
