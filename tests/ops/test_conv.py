@@ -114,3 +114,16 @@ def test_max_pool_sends_tied_gradient_to_one_element():
     x = pf.tensor(np.zeros((1, 2, 2, 1)), requires_grad=True)  # all tied, as after ReLU
     (g,) = pf.grad(max_pool2d(x), [x])
     np.testing.assert_array_equal(g.numpy().ravel(), [1, 0, 0, 0])
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh"])
+def test_conv2d_with_fused_bias_and_activation_matches_torch(activation):
+    act = {None: lambda v: v, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh}[activation]
+    x, w, b = (rng.standard_normal((2, 6, 5, 3)), rng.standard_normal((3, 3, 3, 4)),
+               rng.standard_normal(4))
+    check_against_torch(
+        lambda x, w, b: conv2d(x, w, 1, "same", bias=b, activation=activation),
+        lambda x, w, b: act(torch_conv(x, w, 1, 1, 1) + b), [x, w, b])
+    gradcheck(lambda x, w, b: conv2d(x, w, 2, "valid", bias=b, activation=activation), [x, w, b])
+    with pytest.raises(ValueError, match="bias of shape"):
+        conv2d(x, w, bias=np.zeros(3))

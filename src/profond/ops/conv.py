@@ -18,6 +18,8 @@ offset (kh·kw vectorized adds, no per-element loop).
 from profond.autodiff.function import Function
 from profond.backend import array_module
 from profond.ops._util import as_tensor
+from profond.ops.nn import activate_inplace, through_activation
+from profond.ops.reduction import reduce_sum
 
 
 def _pair(v, name):
@@ -103,22 +105,29 @@ class _Geometry:
 
 
 class Conv2D(Function):
-    """y = conv2d(x, W) (cross-correlation, as every deep-learning library)."""
+    """y = g(b + conv2d(x, W)) (cross-correlation, as every deep-learning library), with the bias
+    and a relu / sigmoid / tanh activation applied in place on the GEMM's output, as ``Dense``."""
 
-    def __init__(self, geo):
-        self.geo = geo
+    def __init__(self, geo, activation=None):
+        self.geo, self.activation = geo, activation
 
-    def forward(self, x, w):
+    def forward(self, x, w, b=None):
         g = self.geo
-        cols = g.im2col(x)
-        y = cols @ w.reshape(-1, w.shape[-1])
+        y = g.im2col(x) @ w.reshape(-1, w.shape[-1])
+        if b is not None:
+            y += b
+        y = activate_inplace(y, self.activation)
         return y.reshape(x.shape[0], g.ho, g.wo, w.shape[-1])
 
     def backward(self, gy):
-        x, w = self.inputs
+        x, w = self.inputs[0], self.inputs[1]
+        gy = through_activation(self, gy, self.activation)
         gx = Conv2DInputGrad(self.geo)(gy, w) if self.needs_input_grad[0] else None
         gw = Conv2DFilterGrad(self.geo, w.shape)(x, gy) if self.needs_input_grad[1] else None
-        return gx, gw
+        gb = None
+        if len(self.inputs) > 2 and self.needs_input_grad[2]:
+            gb = reduce_sum(gy, (0, 1, 2))
+        return gx, gw, gb
 
 
 class Conv2DInputGrad(Function):
@@ -156,10 +165,11 @@ class Conv2DFilterGrad(Function):
         return g_x, g_gy
 
 
-def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1):
+def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, bias=None, activation=None):
     """2-D convolution of NHWC ``x`` with a ``(kh, kw, C, F)`` kernel (Keras's layout).
 
     ``padding``: "valid" (no padding) or "same" (output size ceil(H/stride), TF's placement).
+    ``bias`` (F,) and ``activation`` (None, "relu", "sigmoid", "tanh") are fused into the op.
     """
     x, kernel = as_tensor(x), as_tensor(kernel)
     padding = padding.lower()
@@ -175,7 +185,18 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1):
     strides, dilation = _pair(strides, "strides"), _pair(dilation_rate, "dilation_rate")
     if dilation != (1, 1) and strides != (1, 1):
         raise ValueError("conv2d: strides > 1 with dilation_rate > 1 is not supported (as Keras)")
-    return Conv2D(_Geometry(x.shape, kernel.shape, strides, padding, dilation))(x, kernel)
+    if activation not in (None, "linear", "relu", "sigmoid", "tanh"):
+        raise ValueError(f"conv2d: activation must be None, 'linear', 'relu', 'sigmoid' or "
+                         f"'tanh'. Received: activation={activation!r}")
+    op = Conv2D(_Geometry(x.shape, kernel.shape, strides, padding, dilation),
+                None if activation == "linear" else activation)
+    if bias is None:
+        return op(x, kernel)
+    bias = as_tensor(bias)
+    if bias.shape != (kernel.shape[-1],):
+        raise ValueError(f"conv2d: expected a bias of shape {(kernel.shape[-1],)}. Received: "
+                         f"bias.shape={bias.shape}")
+    return op(x, kernel, bias)
 
 
 def conv2d_transpose(x, kernel, output_shape_hw, strides=1, padding="valid", dilation_rate=1):

@@ -241,43 +241,50 @@ class SigmoidCrossEntropy(Function):
 _DENSE_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
 
 
+def activate_inplace(y, activation):
+    """g(y) for a fused activation ("relu", "sigmoid", "tanh" or None), in place where it can."""
+    xp = array_module(y)
+    if activation == "relu":
+        xp.maximum(y, 0, out=y)
+    elif activation == "sigmoid":
+        y = _sigmoid_array(y)
+    elif activation == "tanh":
+        xp.tanh(y, out=y)
+    return y
+
+
+def through_activation(fn, gy, activation):
+    """G = ∂L/∂ŷ ⊙ g'(ŷ), with g' read from the op's output ŷ: relu → ŷ > 0, sigmoid → ŷ(1 − ŷ),
+    tanh → 1 − ŷ²."""
+    if activation == "relu":
+        return gy * Tensor._wrap(fn.output().data > 0)
+    if activation == "sigmoid":
+        y = fn.output()
+        return gy * y * (1 - y)
+    if activation == "tanh":
+        y = fn.output()
+        return gy * (1 - y * y)
+    return gy
+
+
 class Dense(Function):
     """The layer of the course in one op: ŷ = g(b + X W) for X of shape (..., n_in).
 
-    With G = ∂L/∂ŷ ⊙ g'(ŷ) (g' read from the output ŷ: relu → ŷ > 0, sigmoid → ŷ(1 − ŷ),
-    tanh → 1 − ŷ²):  ∂L/∂X = G Wᵀ,  ∂L/∂W = Xᵀ G,  ∂L/∂b = Σ_rows G.
+    With G = ∂L/∂ŷ ⊙ g'(ŷ):  ∂L/∂X = G Wᵀ,  ∂L/∂W = Xᵀ G,  ∂L/∂b = Σ_rows G.
     """
 
     def __init__(self, activation):
         self.activation = activation
 
     def forward(self, x, w, b=None):
-        xp = array_module(x)
         y = x @ w
         if b is not None:
             y += b
-        act = self.activation
-        if act == "relu":
-            xp.maximum(y, 0, out=y)
-        elif act == "sigmoid":
-            y = _sigmoid_array(y)
-        elif act == "tanh":
-            xp.tanh(y, out=y)
-        return y
+        return activate_inplace(y, self.activation)
 
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
-        act = self.activation
-        if act == "relu":
-            g = gy * Tensor._wrap(self.output().data > 0)
-        elif act == "sigmoid":
-            y = self.output()
-            g = gy * y * (1 - y)
-        elif act == "tanh":
-            y = self.output()
-            g = gy * (1 - y * y)
-        else:
-            g = gy
+        g = through_activation(self, gy, self.activation)
         g2 = reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
         gx = gw = gb = None
         if self.needs_input_grad[0]:

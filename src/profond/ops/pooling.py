@@ -52,14 +52,21 @@ class _Windows:
             x = xp.pad(x, ((0, 0), g.pads[0], g.pads[1], (0, 0)), constant_values=pad_value)
         return [x[idx] for idx in self._offset_slices()]
 
-    def add_to_offsets(self, parts, dtype):
-        """The transpose of ``offset_views``: add part k back at window offset k."""
-        g = self.geo
-        xp = array_module(parts[0])
+    def scatter_offsets(self, gy, weight_of):
+        """The transpose of ``offset_views``: out[window offset k] += gy ⊙ weight_of(k).
+
+        When the windows tile the image (stride = pool size) each pixel belongs to one window,
+        so each offset's slice is written once, straight into the output (no zeros, no adds).
+        """
+        g, xp = self.geo, array_module(gy)
         n, h, w, c = self.x_shape
-        out = xp.zeros((n, g.hp, g.wp, c), dtype=dtype)
-        for idx, part in zip(self._offset_slices(), parts):
-            out[idx] += part
+        exact = self.tiled and self.ho * self.kh == h and self.wo * self.kw == w
+        out = (xp.empty if exact else xp.zeros)((n, g.hp, g.wp, c), dtype=gy.dtype)
+        for k, idx in enumerate(self._offset_slices()):
+            if self.tiled:
+                xp.multiply(gy, weight_of(k), out=out[idx])
+            else:
+                out[idx] += gy * weight_of(k)
         (t, b), (left, r) = g.pads
         return out[:, t : g.hp - b, left : g.wp - r, :]
 
@@ -83,8 +90,8 @@ class MaxPool2D(Function):
     """y[n, i, j, c] = max over the window of x; the gradient goes to the argmax.
 
     NOTE: no gathered (N, H', W', C, kh·kw) copy: the max is a running ``maximum`` over the kh·kw
-    strided views x[:, u::s, v::s] (one per window offset), and ``arg`` records which offset won
-    (a strict ``>``, so the first on ties, as PyTorch).
+    strided views x[:, u::s, v::s] (one per window offset), and ``arg`` records the first offset
+    that reaches it (the first on ties, as PyTorch).
     """
 
     def __init__(self, windows):
@@ -94,11 +101,16 @@ class MaxPool2D(Function):
         xp = array_module(x)
         views = self.windows.offset_views(x, pad_value=-xp.inf)
         y = views[0].copy()
-        self.arg = xp.zeros(y.shape, dtype=xp.int8 if len(views) < 128 else xp.int32)
-        for k, v in enumerate(views[1:], start=1):
-            better = v > y
-            self.arg[better] = k
+        for v in views[1:]:
             xp.maximum(y, v, out=y)
+        # arg = the first offset k whose value equals the max (plain elementwise ops: fast).
+        self.arg = xp.zeros(y.shape, dtype=xp.int8 if len(views) < 128 else xp.int32)
+        taken = views[0] == y
+        for k, v in enumerate(views[1:], start=1):
+            hit = v == y
+            hit &= ~taken
+            self.arg += hit.astype(self.arg.dtype) * k
+            taken |= hit
         return y
 
     def backward(self, gy):
@@ -112,10 +124,7 @@ class _ScatterToArgmax(Function):
         self.windows, self.arg = windows, arg
 
     def forward(self, gy):
-        xp = array_module(gy)
-        n_off = self.windows.kh * self.windows.kw
-        return self.windows.add_to_offsets(
-            [xp.where(self.arg == k, gy, 0) for k in range(n_off)], gy.dtype)
+        return self.windows.scatter_offsets(gy, lambda k: self.arg == k)
 
     def backward(self, gg):
         return _GatherAtArgmax(self.windows, self.arg)(gg)
