@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean fashion-mnist
+.PHONY: demo test lint bench clean fashion-mnist chromium playground
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,24 @@ fashion-mnist:
 	  (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 \
 	  || echo "note: could not install dataset-fashion-mnist"; fi
 
-test: $(VENV)/.test fashion-mnist
+# Debian's Chromium for the playground's browser test (driven by Playwright; never
+# `playwright install`, which downloads a browser of its own).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "note: could not install chromium"; fi
+
+test: $(VENV)/.test fashion-mnist chromium
 	$(PY) -m ruff check src tests examples bench
 	$(PY) -m pytest
+
+# The live visual playground: http://127.0.0.1:8000
+playground: $(VENV)/.playground
+	$(VENV)/bin/profond playground
+
+$(VENV)/.playground: $(VENV)/.base pyproject.toml
+	$(PY) -m pip install -q -e '.[playground,datasets,saving]'
+	touch $@
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check --fix src tests examples bench

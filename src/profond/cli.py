@@ -101,6 +101,15 @@ def _parser():
     info = commands.add_parser("info", help="what a model file holds")
     info.add_argument("model")
     info.set_defaults(run=info_command)
+
+    playground = commands.add_parser("playground",
+                                     help="train small networks live in the browser")
+    playground.add_argument("--host", default="127.0.0.1",
+                            help="address to listen on (default: 127.0.0.1, this machine only)")
+    playground.add_argument("--port", type=_positive_int, default=8000)
+    playground.add_argument("--no-browser", action="store_true",
+                            help="do not open a browser tab")
+    playground.set_defaults(run=playground_command)
     return parser
 
 
@@ -311,6 +320,13 @@ def info_command(args):
         print(f"Compiled with:   optimizer={optimizer}, loss={compiled.get('loss')}, "
               f"metrics={compiled.get('metrics')}")
     saving.load_model(args.model, compile=False).summary()
+    return 0
+
+
+def playground_command(args):
+    from profond import playground
+
+    playground.serve(host=args.host, port=args.port, open_browser=not args.no_browser)
     return 0
 
 

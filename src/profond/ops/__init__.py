@@ -78,6 +78,7 @@ from profond.ops.shape import (
     sum_to,
     tile,
     transpose,
+    unstack,
     zeros_like,
 )
 
@@ -148,6 +149,7 @@ __all__ = [
     "tanh",
     "tile",
     "transpose",
+    "unstack",
     "var",
     "where",
     "zeros",

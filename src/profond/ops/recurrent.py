@@ -14,7 +14,7 @@ from profond.backend import array_module
 from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
 from profond.ops.nn import sigmoid, tanh
-from profond.ops.shape import reshape, split, stack
+from profond.ops.shape import reshape, split, stack, unstack
 
 
 def _sigmoid(xp, z):
@@ -102,8 +102,7 @@ def _project(x, kernel, bias):
     xw = matmul(reshape(x, (b * t, d)), kernel)
     if bias is not None:
         xw = xw + bias
-    xw = reshape(xw, (b, t, -1))
-    return [xw[:, s] for s in range(t)]
+    return unstack(reshape(xw, (b, t, -1)), axis=1)
 
 
 def _run(steps, go_backwards, cell):

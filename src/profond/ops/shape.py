@@ -143,6 +143,32 @@ class Concat(Function):
         return tuple(split(gy, sizes, self.axis))
 
 
+class Stack(Function):
+    """y = [x₁, x₂, …] stacked along a new ``axis``; the gradient is unstacked."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return array_module(*xs).stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        return tuple(unstack(gy, self.axis))
+
+
+class Unstack(Function):
+    """(y₁, y₂, …) = the slices of x along ``axis`` (views); the gradient is their stack."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return tuple(array_module(x).moveaxis(x, self.axis, 0))
+
+    def backward(self, *gys):
+        return stack(list(gys), self.axis)
+
+
 class Split(Function):
     """(y₁, y₂, …) = consecutive pieces of x along ``axis``; the gradient is their concat."""
 
@@ -225,7 +251,15 @@ def stack(values, axis=0):
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack expects tensors of one shape. Received: {shapes}")
     axis = normalize_axis(axis, xs[0].ndim + 1)[0]
-    return concat([expand_dims(x, axis) for x in xs], axis)
+    return Stack(axis)(*xs)
+
+
+def unstack(x, axis=0):
+    """The slices of ``x`` along ``axis``, as a list (TF's ``tf.unstack``); one op, so the
+    backward is one stack, not one full-size scatter per slice."""
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim)[0]
+    return list(Unstack(axis)(x)) if x.shape[axis] > 1 else [squeeze(x, axis)]
 
 
 def split(x, num_or_size_splits, axis=0):

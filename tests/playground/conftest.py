@@ -1,0 +1,40 @@
+"""Shared by the playground's tests: the ``browser`` marker and a live server fixture."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: drives the real page in headless Chromium (needs /usr/bin/chromium "
+        "and playwright)")
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """``(url, app)``: the playground served by uvicorn in a thread on an ephemeral port of
+    127.0.0.1, stopped at the end of the module."""
+    uvicorn = pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is missing")
+    from profond.playground.server import create_app
+
+    app = create_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=64 * 1024))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the playground server did not start in 20 s")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,172 @@
+"""End to end: the real page in headless Chromium (Debian's ``chromium`` + Playwright for Python),
+talking to the real server (uvicorn) on an ephemeral port of 127.0.0.1.
+
+Needs ``apt-get install chromium`` and ``pip install playwright`` (never ``playwright install``:
+the browser comes from Debian). Skipped, with the reason, when either is missing.
+
+Screenshots go to a temporary folder, or to ``$PROFOND_SCREENSHOT_DIR`` when set
+(``examples/playground_screenshots.py`` sets it to ``docs/images``).
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="playwright is not installed (pip install playwright)")
+pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is not installed")
+
+from profond.saving import load_model  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("PROFOND_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def wait(page, expression, **kwargs):
+    """Wait until the JavaScript ``expression`` is true in the page. Given as a function, not
+    a string to evaluate: the page's Content-Security-Policy forbids ``eval``."""
+    page.wait_for_function(f"() => {expression}", **kwargs)
+
+
+def text(page, selector):
+    return page.locator(selector).text_content() or ""
+
+
+def test_spiral_with_three_classes_trains_past_90_percent_in_the_page(live_server, browser, shots,
+                                                                     tmp_path):
+    address, app = live_server
+    page = browser.new_page(viewport={"width": 1500, "height": 960}, accept_downloads=True)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(address)
+        wait(page, "document.getElementById('status').textContent === 'connected'",
+                               timeout=20_000)
+        assert len(app.state.manager) == 1
+
+        # Spiral with 3 classes: the server echoes the settings, the class brush follows.
+        page.select_option("#dataset", "spiral")
+        wait(page, "document.getElementById('classes').disabled === false")
+        page.select_option("#classes", "3")
+        wait(page, "document.querySelectorAll('#brush option').length === 3")
+
+        # Two hidden layers.
+        for _ in range(8):
+            count = int(text(page, "#layer-count"))
+            if count == 2:
+                break
+            page.click("#add-layer" if count < 2 else "#remove-layer")
+            wait(page, f"document.getElementById('layer-count').textContent "
+                                   f"!== '{count}'")
+        assert text(page, "#layer-count") == "2"
+        assert page.locator("#layers .layer").count() == 2
+
+        # Play until the test accuracy shown passes 0.9 (within 60 s).
+        start = time.monotonic()
+        page.click("#play")
+        wait(page, "document.getElementById('play').textContent === 'Pause'")
+        wait(page, "parseFloat(document.getElementById('test-accuracy')"
+                               ".textContent) > 0.9", timeout=60_000, polling=200)
+        elapsed = time.monotonic() - start
+        assert elapsed < 60
+        page.wait_for_timeout(1500)  # a little more training, for a clean picture
+        page.click("#play")
+        wait(page, "document.getElementById('play').textContent === 'Play'")
+        accuracy = float(text(page, "#test-accuracy"))
+        assert accuracy > 0.9
+        assert page.locator("canvas.neuron").count() == 16  # 2 layers × 8 neurons
+        page.screenshot(path=str(shots / "playground.png"))
+
+        # Add a point by clicking the plane (class 0), then one of the next class (shift).
+        before = text(page, "#point-count")
+        n_before = int(before.split()[0])
+        page.click("#plane", position={"x": 30, "y": 30})
+        wait(page, f"parseInt(document.getElementById('point-count').textContent)"
+                               f" === {n_before + 1}")
+        page.click("#plane", position={"x": 370, "y": 30}, modifiers=["Shift"])
+        wait(page, f"parseInt(document.getElementById('point-count').textContent)"
+                               f" === {n_before + 2}")
+        session = next(iter(app.state.manager.sessions.values()))
+        assert session.y_train[-2:].tolist() == [0, 1]
+        page.click("#plane", position={"x": 370, "y": 30}, button="right")  # remove it again
+        wait(page, f"parseInt(document.getElementById('point-count').textContent)"
+                               f" === {n_before + 1}")
+
+        # Switch the transformed-space view: layer 2, neurons 3 and 5.
+        page.select_option("#transform-layer", "2")
+        page.select_option("#transform-x", "3")
+        page.select_option("#transform-y", "5")
+        wait(page, "document.getElementById('transform-caption').textContent"
+                               ".startsWith('hidden layer 2: neuron 3 → x, neuron 5 → y')")
+        assert session.view == {"layer": 2, "x": 3, "y": 5}
+        page.locator("#transform-panel").screenshot(path=str(shots / "playground-transform.png"))
+        # A click on a neuron's map picks it as the horizontal axis.
+        page.click("canvas.neuron[data-layer='1'][data-neuron='2']")
+        wait(page, "document.getElementById('transform-caption').textContent"
+                               ".startsWith('hidden layer 1: neuron 2 → x')")
+        page.locator("#network-panel").screenshot(path=str(shots / "playground-network.png"))
+
+        # Export: the downloaded .profond file loads; the Python code is shown.
+        with page.expect_download() as download:
+            page.click("#export-profond")
+        saved = tmp_path / "downloaded.profond"
+        download.value.save_as(saved)
+        assert [layer.units for layer in load_model(saved).layers] == [8, 8, 3]
+        with page.expect_download():
+            page.click("#export-python")
+        wait(page, "!document.getElementById('code').hidden")
+        assert "models.Sequential" in text(page, "#code")
+        assert not errors, errors
+        print(f"test accuracy {accuracy} reached 0.9 after {elapsed:.1f} s")
+    finally:
+        page.close()
+    deadline = time.monotonic() + 10
+    while len(app.state.manager) and time.monotonic() < deadline:  # the closed tab is freed
+        time.sleep(0.05)
+    assert len(app.state.manager) == 0
+
+
+def test_a_regression_set_draws_in_the_page(live_server, browser, shots):
+    address, app = live_server
+    page = browser.new_page(viewport={"width": 1500, "height": 960})
+    try:
+        page.goto(address)
+        wait(page, "document.getElementById('status').textContent === 'connected'",
+                               timeout=20_000)
+        page.select_option("#dataset", "wave")
+        wait(page, "document.getElementById('brush-label').textContent === 'Value'")
+        assert page.locator("#loss").input_value() == "mse"
+        page.click("#play")
+        wait(page, "document.getElementById('play').textContent === 'Pause'")
+        wait(page, "parseFloat(document.getElementById('epoch').textContent) > 20",
+             timeout=60_000)
+        page.click("#play")
+        wait(page, "document.getElementById('play').textContent === 'Play'")
+        assert float(text(page, "#test-loss")) < 0.1
+        assert text(page, "#test-accuracy") == "–"
+        page.locator("#output-panel").screenshot(path=str(shots / "playground-regression.png"))
+    finally:
+        page.close()
