@@ -41,3 +41,15 @@ def test_fashion_mnist_mlp_two_epochs():
     assert history.history["loss"][1] < history.history["loss"][0]
     assert accuracy >= 0.85, accuracy
     assert np.isfinite(history.history["loss"]).all()
+
+
+def test_digits_cnn_reaches_99_percent():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    try:
+        import cnn_digits
+    finally:
+        sys.path.pop(0)
+    assert cnn_digits.main(epochs=40, seed=0, verbose=0) >= 0.99
