@@ -447,3 +447,31 @@ def test_dropout_noise_shape(noise_shape):
 def test_dropout_gradcheck():
     gradcheck(lambda x: pf.dropout(x, 0.3, seed=2), [rand(3, 5)])
     check_noncontiguous(lambda x: pf.dropout(x, 0.3, seed=2), [rand(3, 5)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_normalize_matches_torch_batch_and_layer_norm(dtype):
+    from profond.ops.nn import normalize
+
+    rng = np.random.default_rng(3)
+    x, g, b = rng.standard_normal((4, 5, 3, 6)), rng.standard_normal(6), rng.standard_normal(6)
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == "float32" else {}
+    check_against_torch(
+        lambda x, g, b: normalize(x, (0, 1, 2), g, b, 1e-3)[0],
+        lambda x, g, b: F.batch_norm(x.permute(0, 3, 1, 2), None, None, g, b, training=True,
+                                     eps=1e-3).permute(0, 2, 3, 1), [x, g, b], dtype=dtype, **tol)
+    x, g, b = rng.standard_normal((4, 7)), rng.standard_normal(7), rng.standard_normal(7)
+    check_against_torch(lambda x, g, b: normalize(x, (1,), g, b, 1e-5)[0],
+                        lambda x, g, b: F.layer_norm(x, (7,), g, b, 1e-5), [x, g, b],
+                        dtype=dtype, **tol)
+
+
+def test_normalize_gradients_first_and_second_order():
+    from profond.ops.nn import normalize
+
+    rng = np.random.default_rng(4)
+    args = [rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(3)]
+    gradcheck(lambda x, g, b: normalize(x, (0,), g, b)[0], args)
+    gradgradcheck(lambda x, g, b: normalize(x, (0,), g, b)[0], args)
+    gradcheck(lambda x, g, b: normalize(x, (0, 1, 2), g, b)[0],
+              [rng.standard_normal((2, 3, 3, 4)), rng.standard_normal(4), rng.standard_normal(4)])

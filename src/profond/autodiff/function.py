@@ -72,3 +72,24 @@ class Function:
         """Drop saved arrays and input references (called after backward unless retained)."""
         self.saved = None
         self.inputs = None
+
+
+class FusedFunction(Function):
+    """A fat op whose first-order backward is hand-written on arrays (fast), while second
+    derivatives (``create_graph``) differentiate the same math written with profond ops.
+
+    Subclasses define ``forward``, ``backward_arrays(*gys)`` returning one array (or None) per
+    input, and ``composed(*inputs)`` computing the same outputs with differentiable ops.
+    """
+
+    def backward(self, *gys):
+        from profond.autodiff.engine import grad
+        from profond.autodiff.mode import is_grad_enabled
+
+        if is_grad_enabled():
+            outs = self.composed(*self.inputs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            return tuple(grad(list(outs), list(self.inputs), grad_outputs=list(gys),
+                              create_graph=True))
+        gxs = self.backward_arrays(*[g.data for g in gys])
+        return tuple(None if g is None else Tensor._wrap(g) for g in gxs)

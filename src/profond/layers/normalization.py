@@ -12,6 +12,7 @@ from profond import initializers, ops
 from profond.autodiff.mode import no_grad
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize
+from profond.ops.nn import normalize
 from profond.saving.registry import register_serializable
 
 
@@ -108,16 +109,15 @@ class BatchNormalization(Layer):
         return v if self._axes == (len(self._bshape) - 1,) else ops.reshape(v, self._bshape)
 
     def call(self, inputs, training=None):
-        if training and self.trainable:
-            mean = ops.reduce_mean(inputs, axis=self._reduce_axes, keepdims=True)
-            centered = inputs - mean
-            var = ops.reduce_mean(ops.square(centered), axis=self._reduce_axes, keepdims=True)
+        if training and self.trainable:  # one fused op: batch statistics, normalize, scale, shift
+            gamma = self._param(self.gamma) if self.scale else None
+            beta = self._param(self.beta) if self.center else None
+            y, mean, var = normalize(inputs, self._reduce_axes, gamma, beta, self.epsilon)
             self._update_moving(mean, var)
-        else:
-            mean = self._param(self.moving_mean)
-            var = self._param(self.moving_variance)
-            centered = inputs - mean
-        y = centered * (1.0 / ops.sqrt(var + self.epsilon))
+            return y
+        mean = self._param(self.moving_mean)  # inference: the moving statistics
+        var = self._param(self.moving_variance)
+        y = (inputs - mean) * (1.0 / ops.sqrt(var + self.epsilon))
         if self.scale:
             y = y * self._param(self.gamma)
         if self.center:
@@ -128,9 +128,9 @@ class BatchNormalization(Layer):
         m = self.momentum
         shape = self.moving_mean.shape
         with no_grad():
-            self.moving_mean.assign(self.moving_mean.data * m + mean.data.reshape(shape) * (1 - m))
+            self.moving_mean.assign(self.moving_mean.data * m + mean.reshape(shape) * (1 - m))
             self.moving_variance.assign(self.moving_variance.data * m
-                                        + var.data.reshape(shape) * (1 - m))
+                                        + var.reshape(shape) * (1 - m))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -207,10 +207,9 @@ class LayerNormalization(Layer):
             ms = ops.reduce_mean(ops.square(inputs), axis=self._axes, keepdims=True)
             y = inputs * (1.0 / ops.sqrt(ms + self.epsilon))
         else:
-            mean = ops.reduce_mean(inputs, axis=self._axes, keepdims=True)
-            centered = inputs - mean
-            var = ops.reduce_mean(ops.square(centered), axis=self._axes, keepdims=True)
-            y = centered * (1.0 / ops.sqrt(var + self.epsilon))
+            gamma = self._param(self.gamma) if self.scale else None
+            beta = self._param(self.beta) if self.center else None
+            return normalize(inputs, self._axes, gamma, beta, self.epsilon)[0]
         if self.scale:
             y = y * self._param(self.gamma)
         if self.center:

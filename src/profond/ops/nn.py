@@ -10,15 +10,15 @@ import math
 import numpy
 
 from profond import random as _random
-from profond.autodiff.function import Function
+from profond.autodiff.function import Function, FusedFunction
 from profond.autodiff.mode import is_grad_enabled
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops._util import as_tensor, normalize_axis
-from profond.ops.elementwise import cast, exp, where
+from profond.ops.elementwise import cast, exp, sqrt, where
 from profond.ops.linalg import matmul
-from profond.ops.reduction import reduce_sum
-from profond.ops.shape import reshape, transpose
+from profond.ops.reduction import reduce_mean, reduce_sum
+from profond.ops.shape import SumTo, reshape, transpose
 
 # --- activations ---------------------------------------------------------------------------------
 
@@ -234,6 +234,65 @@ class SigmoidCrossEntropy(Function):
         g_labels = -logits * gy if self.needs_input_grad[0] else None
         g_logits = (sigmoid(logits) - labels) * gy if self.needs_input_grad[1] else None
         return g_labels, g_logits
+
+
+# --- normalization -------------------------------------------------------------------------------
+
+
+class Normalize(FusedFunction):
+    """y = γ ⊙ (x − μ) / √(σ² + ε) + β, with μ and σ² the mean and (biased) variance of x over
+    ``axes`` (batch normalization: all axes but the channels; layer normalization: the features).
+
+    With x̂ = (x − μ)/√(σ² + ε), g = ∂L/∂y ⊙ γ and m the number of values averaged:
+    ∂L/∂x = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + ε),  ∂L/∂γ = Σ ∂L/∂y ⊙ x̂,  ∂L/∂β = Σ ∂L/∂y.
+    The batch statistics are kept in ``self.mean`` and ``self.var`` (for moving averages).
+    """
+
+    def __init__(self, axes, epsilon):
+        self.axes, self.epsilon = axes, epsilon
+
+    def forward(self, x, gamma, beta):
+        xp = array_module(x)
+        self.mean = x.mean(axis=self.axes, keepdims=True)
+        xhat = x - self.mean
+        self.var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
+        inv = 1.0 / xp.sqrt(self.var + self.epsilon)
+        xhat *= inv
+        self.saved = (xhat, inv)
+        return xhat * gamma + beta
+
+    def backward_arrays(self, gy):
+        xhat, inv = self.saved
+        x, gamma, beta = self.inputs
+        gamma = gamma.data
+        g = gy * gamma
+        gx = g - g.mean(axis=self.axes, keepdims=True)
+        gx -= xhat * (g * xhat).mean(axis=self.axes, keepdims=True)
+        gx *= inv
+        ggamma = SumTo(gamma.shape).forward(gy * xhat)
+        gbeta = SumTo(beta.shape).forward(gy)
+        return gx, ggamma, gbeta
+
+    def composed(self, x, gamma, beta):
+        mean = reduce_mean(x, self.axes, keepdims=True)
+        centered = x - mean
+        var = reduce_mean(centered * centered, self.axes, keepdims=True)
+        return centered / sqrt(var + self.epsilon) * gamma + beta
+
+
+def normalize(x, axes, gamma=None, beta=None, epsilon=1e-3):
+    """Normalize ``x`` over ``axes`` to mean 0 and variance 1, then scale by γ and shift by β
+    (both broadcastable to x, e.g. of shape (1, 1, 1, C)). Returns (y, batch mean, batch var);
+    the statistics are arrays, outside the graph."""
+    x = as_tensor(x)
+    axes = normalize_axis(axes, x.ndim)
+    xp = array_module(x.data)
+    stat_shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+    gamma = Tensor._wrap(xp.ones(stat_shape, x.dtype)) if gamma is None else as_tensor(gamma)
+    beta = Tensor._wrap(xp.zeros(stat_shape, x.dtype)) if beta is None else as_tensor(beta)
+    op = Normalize(axes, epsilon)
+    y = op(x, gamma, beta)
+    return y, op.mean, op.var
 
 
 # --- dense and dropout ---------------------------------------------------------------------------

@@ -6,9 +6,7 @@ iterative backward over the unrolled steps (no recursion). Gate orders and weigh
 Keras's: LSTM (i, f, c, o), GRU (z, r, h) with ``reset_after=True`` and a (2, 3H) bias.
 """
 
-from profond.autodiff.engine import grad
-from profond.autodiff.function import Function
-from profond.autodiff.mode import is_grad_enabled
+from profond.autodiff.function import FusedFunction
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops._util import as_tensor
@@ -21,21 +19,7 @@ def _sigmoid(xp, z):
     return 0.5 * (xp.tanh(0.5 * z) + 1)
 
 
-class _FusedCell(Function):
-    """A cell whose first-order backward is hand-written on arrays, and whose second-order
-    backward (``create_graph``) differentiates the same math written with profond ops."""
-
-    def backward(self, *gys):
-        if is_grad_enabled():
-            outs = self.composed(*self.inputs)
-            outs = outs if isinstance(outs, tuple) else (outs,)
-            return tuple(grad(list(outs), list(self.inputs), grad_outputs=list(gys),
-                              create_graph=True))
-        gxs = self.backward_arrays(*[g.data for g in gys])
-        return tuple(Tensor._wrap(g) for g in gxs)
-
-
-class LSTMGates(_FusedCell):
+class LSTMGates(FusedFunction):
     """From z = x·W + h·U + b (B, 4H) and c: i, f, o = σ(zᵢ, z_f, z_o), g = tanh(z_c),
     c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c')."""
 
@@ -65,7 +49,7 @@ class LSTMGates(_FusedCell):
         return sigmoid(zo) * tanh(c_new), c_new
 
 
-class GRUGates(_FusedCell):
+class GRUGates(FusedFunction):
     """From xz = x·W + b_in and hz = h·U + b_rec (both (B, 3H)) and h:
     z = σ(xz_z + hz_z), r = σ(xz_r + hz_r), ĥ = tanh(xz_h + r ⊙ hz_h), h' = z ⊙ h + (1 − z) ⊙ ĥ."""
 
@@ -158,7 +142,7 @@ def _gru_steps(x, kernel, recurrent_kernel, bias, h0, go_backwards):
     return stack(outs, axis=1), state["h"]
 
 
-class _SequenceOp(_FusedCell):
+class _SequenceOp(FusedFunction):
     """A whole recurrent loop as one node of the graph. Forward loops over the time steps on
     arrays (one GEMM h·U per step; x·W for all steps at once); backward goes back through time on
     arrays (one GEMM per step for ∂L/∂h), then gets ∂L/∂W and ∂L/∂U as one GEMM each over all
