@@ -404,18 +404,10 @@ def serialize(initializer):
 
 def deserialize(config, custom_objects=None):
     """An initializer from ``serialize``'s dict (or a Keras-style one naming the class)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("Expected a dict with 'class_name' and 'config'. "
-                         f"Received: {config!r:.200}")
-    name = config["class_name"]
-    if custom_objects and name in custom_objects:
-        return custom_objects[name].from_config(config.get("config") or {})
-    cls = _lookup(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"Unknown initializer: {name!r}")
-    return cls.from_config(config.get("config") or {})
+    from profond.saving.registry import deserialize_with
+
+    return deserialize_with(config, _lookup, get, custom_objects)
+
 
 
 def get(identifier):

@@ -481,21 +481,11 @@ def serialize(metric):
 
 def deserialize(config, custom_objects=None):
     """A metric from ``serialize``'s dict (or from a name)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("Expected a dict with 'class_name' and 'config'. "
-                         f"Received: {config!r:.200}")
-    name = config["class_name"]
-    if custom_objects and name in custom_objects:
-        cls = custom_objects[name]
-    elif isinstance(name, str) and name.removeprefix("metrics.") in _CLASSES:
-        cls = _CLASSES[name.removeprefix("metrics.")]
-    else:
-        from profond.saving.registry import get_registered
+    from profond.saving.registry import deserialize_with
 
-        cls = get_registered(name, custom_objects)
-    return cls.from_config(dict(config.get("config") or {}))
+    return deserialize_with(config, lambda name: _CLASSES.get(name.removeprefix("metrics.")), get,
+                            custom_objects)
+
 
 
 def get(identifier, loss=None):

@@ -111,17 +111,16 @@ def serialize(regularizer):
 
 def deserialize(config, custom_objects=None):
     """A regularizer from ``serialize``'s dict (only the classes above, or ``custom_objects``)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("Expected a dict with 'class_name' and 'config'. "
-                         f"Received: {config!r:.200}")
-    name = config["class_name"]
-    if custom_objects and name in custom_objects:
-        return custom_objects[name].from_config(config.get("config") or {})
-    if name not in _CLASSES:
-        raise ValueError(f"Unknown regularizer: {name!r}. Expected one of: {', '.join(_CLASSES)}")
-    return _CLASSES[name].from_config(config.get("config") or {})
+    from profond.saving.registry import deserialize_with
+
+    def lookup(name):
+        if name not in _CLASSES:
+            raise ValueError(f"Unknown regularizer: {name!r}. Expected one of: "
+                             f"{', '.join(_CLASSES)}")
+        return _CLASSES[name]
+
+    return deserialize_with(config, lookup, get, custom_objects)
+
 
 
 def get(identifier):

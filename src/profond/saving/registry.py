@@ -64,3 +64,25 @@ def deserialize(spec, custom_objects=None):
     if not isinstance(config, dict):
         raise ValueError(f"The config of {spec['class_name']} must be a dict")
     return cls.from_config(config)
+
+
+def deserialize_with(config, lookup, get, custom_objects=None):
+    """The shared body of ``losses.deserialize``, ``metrics.deserialize``, … : a string goes to the
+    module's ``get``; a ``{"class_name", "config"}`` dict names a class found in
+    ``custom_objects``, else by the module's ``lookup(name)`` (its own table), else in the
+    registry — never anywhere else."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError("Expected a dict with 'class_name' and 'config'. "
+                         f"Received: {config!r:.200}")
+    name = config["class_name"]
+    if custom_objects and name in custom_objects:
+        cls = custom_objects[name]
+    else:
+        cls = lookup(name) if isinstance(name, str) else None
+        cls = cls or get_registered(name, custom_objects)
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"The config of {name} must be a dict")
+    return cls.from_config(dict(inner))
