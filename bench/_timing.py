@@ -1,8 +1,14 @@
 """Timing helpers shared by the benchmarks: alternate the contenders, report medians and ratios."""
 
+import os
 import platform
 import statistics
+import subprocess
+import sys
+import threading
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def machine():
@@ -29,3 +35,37 @@ def alternate(contenders, repeats=7, inner=1):
                 fn()
             times[name].append((time.perf_counter() - t0) / inner)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def rss_bytes():
+    """This process's resident memory now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_peak(step, steps):
+    """Peak resident-memory growth (MB) while ``step()`` runs ``steps`` times, sampled every
+    millisecond by a thread."""
+    base, peak, done = rss_bytes(), [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_bytes())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    for _ in range(steps):
+        step()
+    done.set()
+    sampler.join()
+    return (max(peak[0], rss_bytes()) - base) / 2**20
+
+
+def peak_memory_mb(module, name, steps=5):
+    """``measure_peak`` of ``module.<name>_step_fn()`` in a fresh process, so that two
+    frameworks' peaks do not mix."""
+    code = (f"import sys; sys.path.insert(0, {HERE!r}); import {module} as b, _timing; "
+            f"print(_timing.measure_peak(b.{name}_step_fn(), {steps}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])

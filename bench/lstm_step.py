@@ -5,18 +5,14 @@ Prints seconds per 100 steps (medians, contenders alternating), the ratio, and e
 peak memory growth while training (each in a fresh process).
 """
 
-import os
-import subprocess
-import sys
 
 import numpy as np
 import torch
-from _timing import alternate, machine
+from _timing import alternate, machine, peak_memory_mb
 
 import profond as pf
 
 BATCH, STEPS, FEATURES, UNITS = 128, 28, 28, 128
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def data(seed=0):
@@ -79,41 +75,6 @@ def check_same_start():
     model = profond_model()
     ref = TorchLSTM(model.get_weights())(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(model(x).numpy(), ref, rtol=1e-4, atol=1e-5)
-
-
-def peak_memory_mb(module, name, steps=5):
-    """Peak resident-memory growth (MB) over ``steps`` training steps, sampled every millisecond
-    from /proc/self/statm in a fresh process (so the two frameworks' peaks do not mix)."""
-    code = (f"import sys; sys.path.insert(0, {HERE!r}); import {module} as b; "
-            f"print(b._measure(b.{name}_step_fn(), {steps}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def _measure(step, steps):
-    import threading
-    import time
-
-    page = os.sysconf("SC_PAGE_SIZE")
-
-    def rss():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * page
-
-    base, peak, done = rss(), [0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], rss())
-            time.sleep(0.001)
-
-    t = threading.Thread(target=sample)
-    t.start()
-    for _ in range(steps):
-        step()
-    done.set()
-    t.join()
-    return (max(peak[0], rss()) - base) / 2**20
 
 
 def main(repeats=5, inner=10):
