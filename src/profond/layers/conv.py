@@ -12,7 +12,7 @@ Conv1D (k, C, F), Conv2D (kh, kw, C, F), Conv2DTranspose (kh, kw, F, C).
 
 from profond import activations, initializers, ops
 from profond.layers.base import InputSpec, Layer
-from profond.layers.core import _activation_name, _serialize
+from profond.layers.core import _serialize, fused_activation
 from profond.ops.conv import conv2d, conv2d_transpose, conv_output_length
 from profond.saving.registry import register_serializable
 
@@ -108,10 +108,7 @@ class BaseConv(Layer):
                              f"dilation_rate={self.dilation_rate}")
         self.groups = 1
         self.activation = activations.get(activation)
-        name = activation if isinstance(activation, str) else _activation_name(self.activation)
-        # relu / tanh / none run inside the conv op with the bias (in place on its output);
-        # sigmoid and softmax stay separate ops so a loss can find their logits.
-        self._fused = name if name in ("linear", "relu", "tanh") else None
+        self._fused = fused_activation(activation, self.activation)  # run inside the conv op
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)

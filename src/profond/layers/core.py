@@ -9,8 +9,6 @@ from profond.layers.base import InputSpec, Layer
 from profond.saving.registry import register_serializable
 from profond.saving.registry import serialize as _registry_serialize
 
-# Activations that the fused ``ops.dense`` applies inside its single op. Sigmoid and softmax stay
-# separate ops so that a cross-entropy can find their logits (the stable from-logits form).
 _FUSED = ("linear", "relu", "tanh")
 
 
@@ -21,6 +19,14 @@ def _activation_name(fn):
     except ValueError:
         return None
     return name if isinstance(name, str) else None
+
+
+def fused_activation(activation, fn):
+    """The name of an activation a fused op applies in place on its output ("linear", "relu",
+    "tanh"), else None. Sigmoid and softmax stay separate ops so that a cross-entropy can find
+    their logits (the stable from-logits form)."""
+    name = activation if isinstance(activation, str) else _activation_name(fn)
+    return name if name in _FUSED else None
 
 
 def _serialize(obj, module=None):
@@ -61,8 +67,7 @@ class Dense(Layer):
             )
         self.units = int(units)
         self.activation = activations.get(activation)
-        name = activation if isinstance(activation, str) else _activation_name(self.activation)
-        self._fused = name if name in _FUSED else None
+        self._fused = fused_activation(activation, self.activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
