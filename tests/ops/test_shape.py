@@ -141,3 +141,12 @@ def test_float32_preserved_through_shape_ops():
     y = pf.tile(pf.transpose(y), (2, 1))
     (g,) = pf.grad(y, [x])
     assert y.dtype == np.float32 and g.dtype == np.float32
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_unstack_matches_torch_unbind_and_is_differentiable(axis):
+    x = np.random.default_rng(5).standard_normal((3, 4, 2))
+    check_against_torch(lambda x: tuple(pf.unstack(x, axis)),
+                        lambda x: torch.unbind(x, dim=axis), [x])
+    gradcheck(lambda x: pf.stack(pf.unstack(x, axis)[::-1], axis) * 2.0, [x])
+    gradgradcheck(lambda x: pf.square(pf.stack(pf.unstack(x, axis), axis)), [x])
