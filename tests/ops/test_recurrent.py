@@ -95,3 +95,22 @@ def test_long_sequence_backpropagates_without_recursion():
     seq, h, c = lstm(x, wv, pf.constant(u.astype("float32")), None)
     (g,) = pf.grad(h, [wv])
     assert np.isfinite(g.numpy()).all() and seq.shape == (2, 400, H)
+
+
+@pytest.mark.parametrize("op, gates", [(lstm, 4), (gru, 3)])
+def test_backward_twice_with_retain_graph_gives_the_same_gradients(op, gates):
+    """The LSTM's last backward writes its gradients over its saved gates: not when retained."""
+    w, u = weights(gates)
+    b = rng.standard_normal(4 * H) if gates == 4 else rng.standard_normal((2, 3 * H))
+    x = pf.Variable(rng.standard_normal((B, T, D)))
+    params = [x, pf.Variable(w), pf.Variable(u), pf.Variable(b)]
+    upstream = pf.constant(rng.standard_normal((B, T, H)))
+    seq = op(*params)[0]
+    first = pf.grad(seq, params, grad_outputs=upstream, retain_graph=True)
+    second = pf.grad(seq, params, grad_outputs=upstream, retain_graph=True)
+    last = pf.grad(seq, params, grad_outputs=upstream)
+    for a, b2, c in zip(first, second, last):
+        np.testing.assert_array_equal(a.numpy(), b2.numpy())
+        np.testing.assert_array_equal(a.numpy(), c.numpy())
+    with pytest.raises(RuntimeError, match="already freed"):
+        pf.grad(seq, params, grad_outputs=upstream)

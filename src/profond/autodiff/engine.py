@@ -106,6 +106,7 @@ def run_backward(outputs, grad_outputs, targets, retain_graph, create_graph):
                 gys.append(g)
             if not any_grad or (targets is not None and id(fn) not in needed):
                 continue
+            fn.saved_reusable = not retain_graph
             gxs = fn.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)

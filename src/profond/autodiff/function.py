@@ -18,11 +18,13 @@ class Function:
 
     Inside ``backward``: ``self.inputs`` are the input tensors, ``self.output(i)`` the i-th output
     tensor, ``self.saved`` what forward stored, ``self.needs_input_grad[i]`` whether input i wants
-    a gradient (skip the work when it does not).
+    a gradient (skip the work when it does not), ``self.saved_reusable`` whether this is the last
+    backward through the node (no ``retain_graph``): then saved arrays may be overwritten.
     """
 
     inputs = None
     saved = None
+    saved_reusable = False
     needs_input_grad = ()
     _outputs = ()
 

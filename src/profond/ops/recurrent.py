@@ -244,7 +244,7 @@ class LSTMSequence(_SequenceOp):
         xp = array_module(x)
         gates, cs, tcs, hs = self.saved
         t, n = gates.shape[0], u.shape[0]
-        gz = xp.empty_like(gates)
+        gz = gates if self.saved_reusable else xp.empty_like(gates)  # gz[s] replaces gates[s]
         deriv, tmp = xp.empty_like(gates[0]), xp.empty_like(cs[0])
         dh, dc = g_h.copy(), g_c.copy()
         for s in range(t - 1, -1, -1):
@@ -256,17 +256,21 @@ class LSTMSequence(_SequenceOp):
             tmp *= o
             tmp *= dh
             dc += tmp
-            xp.multiply(dc, g, out=gzs[:, :n])  # ∂L/∂(i, f, g, o), then × each gate's slope
-            xp.multiply(dc, cs[s - 1] if s > 0 else c0, out=gzs[:, n : 2 * n])
-            xp.multiply(dc, i, out=gzs[:, 2 * n : 3 * n])
-            xp.multiply(dh, tc, out=gzs[:, 3 * n :])
-            xp.subtract(1, gate, out=deriv)  # σ' = σ(1 − σ)
+            xp.subtract(1, gate, out=deriv)  # each gate's slope: σ' = σ(1 − σ), tanh' = 1 − tanh²
             deriv *= gate
-            dg = deriv[:, 2 * n : 3 * n]  # tanh' = 1 − tanh²
+            dg = deriv[:, 2 * n : 3 * n]
             xp.multiply(g, g, out=dg)
             xp.subtract(1, dg, out=dg)
-            gzs *= deriv
-            dc *= f
+            deriv[:, :n] *= g  # × what each gate multiplies: ∂c'/∂i = g, ∂c'/∂f = c, ...
+            deriv[:, n : 2 * n] *= cs[s - 1] if s > 0 else c0
+            deriv[:, 2 * n : 3 * n] *= i
+            deriv[:, 3 * n :] *= tc
+            xp.multiply(dc, f, out=tmp)  # ∂L/∂c of the step before (read f before gz[s] may
+            # overwrite it), then ∂L/∂z = (∂L/∂c for i, f, g; ∂L/∂h for o) ⊙ deriv
+            by_gate, gz_by_gate = deriv.reshape(-1, 4, n), gzs.reshape(-1, 4, n)
+            xp.multiply(by_gate[:, :3], dc[:, None], out=gz_by_gate[:, :3])
+            xp.multiply(by_gate[:, 3], dh, out=gz_by_gate[:, 3])
+            dc, tmp = tmp, dc
             xp.matmul(gzs, u.T, out=dh)
         gx, gw = self.weight_grads(x, w, gz)
         h_prev = xp.concatenate([h0[None], hs[:-1]]).reshape(-1, n)
