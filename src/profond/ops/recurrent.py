@@ -169,6 +169,12 @@ def _gru_steps(x, kernel, recurrent_kernel, bias, h0, go_backwards):
     return stack(outs, axis=1), state["h"]
 
 
+def _recurrent_kernel_grad(h0, hs, gz):
+    """∂L/∂U = Σₜ hₜ₋₁ᵀ · ∂L/∂zₜ, as one GEMM over steps 1… plus step 0's (no concatenation)."""
+    n, k = hs.shape[-1], gz.shape[-1]
+    return hs[:-1].reshape(-1, n).T @ gz[1:].reshape(-1, k) + h0.T @ gz[0]
+
+
 class _SequenceOp(FusedFunction):
     """A whole recurrent loop as one node of the graph. Forward loops over the time steps on
     arrays (one GEMM h·U per step; x·W for all steps at once); backward goes back through time on
@@ -215,16 +221,17 @@ class LSTMSequence(_SequenceOp):
     def forward(self, x, w, u, b, h0, c0):
         xp = array_module(x)
         t, n = x.shape[1], u.shape[0]
-        gates = self.project(x, w, b)  # z = x·W + b, then (i, f, g, o) in place, step by step
+        k = _lstm_gate_scale(xp, n, x.dtype)  # folded into W, U, b: each step gets k·z
+        gates = self.project(x, w * k, b * k)  # k·(x·W + b), then (i, f, g, o) in place
+        u = u * k
         cs, tcs, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(3))
-        k, zh = _lstm_gate_scale(xp, n, x.dtype), xp.empty_like(gates[0])
+        zh = xp.empty_like(gates[0])
         h, c = h0, c0
         with np.errstate(over="ignore"):  # e^(kz) = inf gives σ = 0, as it should
             for s in range(t):
                 gate = gates[s]
                 xp.matmul(h, u, out=zh)
                 gate += zh
-                gate *= k
                 xp.exp(gate, out=gate)
                 gate += 1
                 xp.reciprocal(gate, out=gate)
@@ -273,8 +280,7 @@ class LSTMSequence(_SequenceOp):
             dc, tmp = tmp, dc
             xp.matmul(gzs, u.T, out=dh)
         gx, gw = self.weight_grads(x, w, gz)
-        h_prev = xp.concatenate([h0[None], hs[:-1]]).reshape(-1, n)
-        gu = h_prev.T @ gz.reshape(-1, 4 * n)
+        gu = _recurrent_kernel_grad(h0, hs, gz)
         gb = gz.sum(axis=(0, 1))
         return gx, gw, gu, gb, dh, dc
 
@@ -341,8 +347,7 @@ class GRUSequence(_SequenceOp):
             dh *= z
             dh += xp.matmul(gh, u.T, out=dh_rec)
         gx, gw = self.weight_grads(x, w, g_xz)
-        h_prev = xp.concatenate([h0[None], hs[:-1]]).reshape(-1, n)
-        gu = h_prev.T @ g_hz.reshape(-1, 3 * n)
+        gu = _recurrent_kernel_grad(h0, hs, g_hz)
         gb = xp.stack([g_xz.sum(axis=(0, 1)), g_hz.sum(axis=(0, 1))])
         return gx, gw, gu, gb, dh
 
