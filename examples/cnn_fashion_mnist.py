@@ -35,11 +35,11 @@ def build_model():
     ])
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="5,000 images, 1 epoch")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     tf.set_seed(0)
     (x_train, y_train), (x_test, y_test) = tf.keras.datasets.fashion_mnist.load_data()

@@ -72,11 +72,11 @@ def train(name, build, data, epochs, lr):
     return acc
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=["cnn", "gru", "both"], default="both")
     parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     data = load()
     results = {}
     if args.model in ("cnn", "both"):
