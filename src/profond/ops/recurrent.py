@@ -13,19 +13,16 @@ from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
-from profond.ops.nn import sigmoid, tanh
+from profond.ops.nn import _sigmoid_array, sigmoid, tanh
 from profond.ops.shape import reshape, split, stack, unstack
 
 
-def _sigmoid(xp, z):
-    return 0.5 * (xp.tanh(0.5 * z) + 1)
-
-
 def _sigmoid_(xp, a):
-    """a ← σ(a) = 1 / (1 + e⁻ᵃ), in place. One exp: NumPy's float32 exp is about twice as fast
-    as its tanh, and tanh(a) = 2σ(2a) − 1 (see ``_tanh_``)."""
+    """a ← σ(a) = 1 / (1 + e⁻ᵃ), in place (e⁻ᵃ = inf gives σ = 0, as it should). One exp:
+    NumPy's float32 exp is about twice as fast as its tanh, and tanh(a) = 2σ(2a) − 1."""
     xp.negative(a, out=a)
-    xp.exp(a, out=a)
+    with np.errstate(over="ignore"):
+        xp.exp(a, out=a)
     a += 1
     xp.reciprocal(a, out=a)
 
@@ -39,10 +36,10 @@ def _tanh_(xp, a):
 
 
 def _lstm_gate_scale(xp, n, dtype):
-    """The factor k per gate column (i, f, c, o) = (−1, −1, −2, −1): σ(z) = 1 / (1 + e^(kz)) for
-    i, f, o, and for c 1 / (1 + e^(kz)) = σ(2z), then tanh(z) = 2σ(2z) − 1."""
-    k = xp.full(4 * n, -1.0, dtype)
-    k[2 * n : 3 * n] = -2.0
+    """The factor k per gate column (i, f, c, o) = (1, 1, 2, 1): σ(kz) is then the gate for i, f,
+    o, and σ(2z) for c, from which tanh(z) = 2σ(2z) − 1."""
+    k = xp.ones(4 * n, dtype)
+    k[2 * n : 3 * n] = 2
     return k
 
 
@@ -53,7 +50,8 @@ class LSTMGates(FusedFunction):
     def forward(self, z, c):
         xp = array_module(z)
         n = z.shape[-1] // 4
-        i, f, o = _sigmoid(xp, z[:, :n]), _sigmoid(xp, z[:, n : 2 * n]), _sigmoid(xp, z[:, 3 * n :])
+        i, f, o = (_sigmoid_array(z[:, :n]), _sigmoid_array(z[:, n : 2 * n]),
+                   _sigmoid_array(z[:, 3 * n :]))
         g = xp.tanh(z[:, 2 * n : 3 * n])
         c_new = f * c + i * g
         tc = xp.tanh(c_new)
@@ -83,8 +81,8 @@ class GRUGates(FusedFunction):
     def forward(self, xz, hz, h):
         xp = array_module(xz)
         n = xz.shape[-1] // 3
-        z = _sigmoid(xp, xz[:, :n] + hz[:, :n])
-        r = _sigmoid(xp, xz[:, n : 2 * n] + hz[:, n : 2 * n])
+        z = _sigmoid_array(xz[:, :n] + hz[:, :n])
+        r = _sigmoid_array(xz[:, n : 2 * n] + hz[:, n : 2 * n])
         hh = xp.tanh(xz[:, 2 * n :] + r * hz[:, 2 * n :])
         self.saved = (z, r, hh, hz[:, 2 * n :], h)
         return z * h + (1 - z) * hh
@@ -227,22 +225,19 @@ class LSTMSequence(_SequenceOp):
         cs, tcs, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(3))
         zh = xp.empty_like(gates[0])
         h, c = h0, c0
-        with np.errstate(over="ignore"):  # e^(kz) = inf gives σ = 0, as it should
-            for s in range(t):
-                gate = gates[s]
-                xp.matmul(h, u, out=zh)
-                gate += zh
-                xp.exp(gate, out=gate)
-                gate += 1
-                xp.reciprocal(gate, out=gate)
-                i, f, g, o = (gate[:, j * n : (j + 1) * n] for j in range(4))
-                g *= 2
-                g -= 1
-                c = xp.multiply(f, c, out=cs[s])  # c' = f ⊙ c + i ⊙ g
-                c += i * g
-                tcs[s] = c
-                _tanh_(xp, tcs[s])
-                h = xp.multiply(o, tcs[s], out=hs[s])  # h' = o ⊙ tanh(c')
+        for s in range(t):
+            gate = gates[s]
+            xp.matmul(h, u, out=zh)
+            gate += zh
+            _sigmoid_(xp, gate)
+            i, f, g, o = (gate[:, j * n : (j + 1) * n] for j in range(4))
+            g *= 2  # tanh(z) = 2σ(2z) − 1
+            g -= 1
+            c = xp.multiply(f, c, out=cs[s])  # c' = f ⊙ c + i ⊙ g
+            c += i * g
+            tcs[s] = c
+            _tanh_(xp, tcs[s])
+            h = xp.multiply(o, tcs[s], out=hs[s])  # h' = o ⊙ tanh(c')
         self.saved = (gates, cs, tcs, hs)
         return hs.transpose(1, 0, 2), h, c
 
@@ -299,21 +294,20 @@ class GRUSequence(_SequenceOp):
         hz_h, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(2))
         hz = xp.empty_like(gates[0])
         h = h0
-        with np.errstate(over="ignore"):
-            for s in range(t):
-                gate = gates[s]
-                xp.matmul(h, u, out=hz)
-                hz += b[1]
-                zr = gate[:, : 2 * n]
-                zr += hz[:, : 2 * n]
-                _sigmoid_(xp, zr)  # z, r = σ(xz + hz)
-                z, r, hh = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n :]
-                hz_h[s] = hz[:, 2 * n :]
-                hh += r * hz_h[s]
-                _tanh_(xp, hh)  # ĥ = tanh(xz_h + r ⊙ hz_h)
-                h = xp.subtract(h, hh, out=hs[s])  # h' = z ⊙ h + (1 − z) ⊙ ĥ = ĥ + z ⊙ (h − ĥ)
-                h *= z
-                h += hh
+        for s in range(t):
+            gate = gates[s]
+            xp.matmul(h, u, out=hz)
+            hz += b[1]
+            zr = gate[:, : 2 * n]
+            zr += hz[:, : 2 * n]
+            _sigmoid_(xp, zr)  # z, r = σ(xz + hz)
+            z, r, hh = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n :]
+            hz_h[s] = hz[:, 2 * n :]
+            hh += r * hz_h[s]
+            _tanh_(xp, hh)  # ĥ = tanh(xz_h + r ⊙ hz_h)
+            h = xp.subtract(h, hh, out=hs[s])  # h' = z ⊙ h + (1 − z) ⊙ ĥ = ĥ + z ⊙ (h − ĥ)
+            h *= z
+            h += hh
         self.saved = (gates, hz_h, hs)
         return hs.transpose(1, 0, 2), h
 
