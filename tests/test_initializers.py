@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import profond as pf
-from profond import initializers
-from profond.saving import registry
+from profond import initializers, registry
 
 BIG = (400, 500)  # 200,000 draws: a standard error of the std below 0.2 %
 

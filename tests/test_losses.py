@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import profond as pf
-from profond import losses
-from profond.saving import registry
+from profond import losses, registry
 from profond.testing import check_against_torch, gradcheck
 
 RNG = np.random.default_rng(3)

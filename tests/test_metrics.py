@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 import profond as pf
-from profond import losses, metrics
-from profond.saving import registry
+from profond import losses, metrics, registry
 
 RNG = np.random.default_rng(11)
 N, K = 12, 5

@@ -25,6 +25,7 @@ from profond import (
     nn,
     optimizers,
     random,
+    registry,
     regularizers,
     saving,
     testing,

@@ -12,12 +12,12 @@ array([0., 2.], dtype=float32)
 'linear'
 """
 
+from profond import registry as _registry
 from profond.autodiff.function import Function
 from profond.backend import array_module
 from profond.ops import elementwise as _ew
 from profond.ops import nn as _nn
 from profond.ops._util import as_tensor
-from profond.saving import registry as _registry
 
 __all__ = [
     "deserialize", "elu", "exponential", "gelu", "get", "hard_sigmoid", "hard_silu",

@@ -24,8 +24,8 @@ import numpy
 
 from profond import backend
 from profond import random as _random
-from profond.saving.registry import register_serializable
-from profond.saving.registry import serialize as _serialize_object
+from profond.registry import register_serializable
+from profond.registry import serialize as _serialize_object
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -404,7 +404,7 @@ def serialize(initializer):
 
 def deserialize(config, custom_objects=None):
     """An initializer from ``serialize``'s dict (or a Keras-style one naming the class)."""
-    from profond.saving.registry import deserialize_with
+    from profond.registry import deserialize_with
 
     return deserialize_with(config, _lookup, get, custom_objects)
 

@@ -30,8 +30,8 @@ from profond.ops import nn as _nn
 from profond.ops._util import as_tensor, normalize_axis
 from profond.ops.reduction import reduce_mean, reduce_sum
 from profond.ops.shape import reshape, transpose
-from profond.saving.registry import register_serializable
-from profond.saving.registry import serialize as _serialize_object
+from profond.registry import register_serializable
+from profond.registry import serialize as _serialize_object
 
 __all__ = [
     "BinaryCrossentropy", "CategoricalCrossentropy", "Hinge", "Huber", "KLDivergence", "Loss",
@@ -664,7 +664,7 @@ def serialize(loss):
 
 def deserialize(config, custom_objects=None):
     """A loss from ``serialize``'s dict (or from a name)."""
-    from profond.saving.registry import deserialize_with
+    from profond.registry import deserialize_with
 
     return deserialize_with(config, lambda name: _CLASSES.get(name.removeprefix("losses.")), get,
                             custom_objects)

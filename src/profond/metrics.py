@@ -19,8 +19,8 @@ from profond import losses as _losses
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module, default_module
-from profond.saving.registry import register_serializable
-from profond.saving.registry import serialize as _serialize_object
+from profond.registry import register_serializable
+from profond.registry import serialize as _serialize_object
 
 __all__ = [
     "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy",
@@ -481,7 +481,7 @@ def serialize(metric):
 
 def deserialize(config, custom_objects=None):
     """A metric from ``serialize``'s dict (or from a name)."""
-    from profond.saving.registry import deserialize_with
+    from profond.registry import deserialize_with
 
     return deserialize_with(config, lambda name: _CLASSES.get(name.removeprefix("metrics.")), get,
                             custom_objects)

@@ -16,7 +16,7 @@ loss. As in Keras, ``l1``, ``l2`` and ``l1_l2`` are the same classes under lower
 """
 
 from profond import ops
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 def _check(value, name):
@@ -111,7 +111,7 @@ def serialize(regularizer):
 
 def deserialize(config, custom_objects=None):
     """A regularizer from ``serialize``'s dict (only the classes above, or ``custom_objects``)."""
-    from profond.saving.registry import deserialize_with
+    from profond.registry import deserialize_with
 
     def lookup(name):
         if name not in _CLASSES:

@@ -184,7 +184,7 @@ def test_config_round_trip(layer):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
-    from profond.saving.registry import deserialize, serialize
+    from profond.registry import deserialize, serialize
 
     assert deserialize(serialize(layer)).get_config() == config
 

@@ -5,7 +5,7 @@ import pytest
 
 import profond as pf
 from profond import layers, models
-from profond.saving.registry import deserialize, register_serializable, serialize
+from profond.registry import deserialize, register_serializable, serialize
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import pytest
 
 import profond as pf
 from profond import layers, models
-from profond.saving.registry import deserialize, serialize
+from profond.registry import deserialize, serialize
 
 
 @pytest.fixture(autouse=True)

@@ -134,12 +134,12 @@ def test_custom_layer_through_custom_objects(tmp_path, data):
     model = pf.models.Sequential([pf.layers.Input(shape=(4,)), Doubler(name="doubler")])
     saving.register_serializable(package="tests")(Doubler)
     model.save(tmp_path / "c.profond")
-    saving.registry._REGISTRY.pop("tests>Doubler")
+    pf.registry._REGISTRY.pop("tests>Doubler")
     with pytest.raises(ValueError, match="Unknown class 'tests>Doubler'"):
         saving.load_model(tmp_path / "c.profond")
     loaded = saving.load_model(tmp_path / "c.profond", custom_objects={"tests>Doubler": Doubler})
     np.testing.assert_array_equal(loaded.predict(data[0], verbose=0), data[0] * 2)
-    assert "tests>Doubler" not in saving.registry._REGISTRY  # the scope was undone
+    assert "tests>Doubler" not in pf.registry._REGISTRY  # the scope was undone
 
 
 def test_unregistered_model_cannot_be_saved(tmp_path):

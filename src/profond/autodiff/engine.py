@@ -50,9 +50,6 @@ def run_backward(outputs, grad_outputs, targets, retain_graph, create_graph):
     released as soon as its backward has run, and its input references at the end, unless
     ``retain_graph``. With ``create_graph`` the backward ops are themselves recorded.
     """
-    from profond.ops.elementwise import cast
-    from profond.ops.shape import ones_like
-
     grads, leaves = {}, {}
 
     def accumulate(t, g):
@@ -68,7 +65,7 @@ def run_backward(outputs, grad_outputs, targets, retain_graph, create_graph):
             if not isinstance(y, Tensor):
                 raise TypeError(f"Can only differentiate tensors. Received: {type(y).__name__}")
             if gy is None:
-                gy = ones_like(y)
+                gy = Tensor._wrap(array_module(y.data).ones_like(y.data))
             elif not isinstance(gy, Tensor):
                 gy = Tensor(gy, dtype=y.dtype)
             if gy.shape != y.shape:
@@ -119,7 +116,7 @@ def run_backward(outputs, grad_outputs, targets, retain_graph, create_graph):
                         f"for an input of shape {x.shape}"
                     )
                 if gx.dtype != x.dtype:
-                    gx = cast(gx, x.dtype)
+                    gx = gx.astype(x.dtype)  # the differentiable cast profond.ops attaches
                 accumulate(x, gx)
             if not retain_graph:
                 fn.saved = None

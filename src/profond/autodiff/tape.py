@@ -9,6 +9,7 @@ computed with ``create_graph=True``, so the outer tape can differentiate it agai
 from profond.autodiff.engine import _as_list, run_backward
 from profond.autodiff.mode import set_grad_enabled
 from profond.autodiff.tensor import Tensor, Variable
+from profond.backend import array_module
 
 _active_tapes = []
 
@@ -95,9 +96,7 @@ class GradientTape:
         for s in flat:
             g = by_id.get(id(s))
             if g is None and unconnected_gradients == "zero":
-                from profond.ops.shape import zeros_like
-
-                g = zeros_like(s)
+                g = Tensor._wrap(array_module(s.data).zeros_like(s.data))
             result.append(g)
         if isinstance(sources, dict):
             return dict(zip(sources.keys(), result))

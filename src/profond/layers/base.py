@@ -26,7 +26,7 @@ import numpy
 from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tensor import Tensor, Variable
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 # --- automatic names: dense, dense_1, dense_2, ... ----------------------------------------------
 

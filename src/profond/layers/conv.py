@@ -14,7 +14,7 @@ from profond import activations, initializers, ops
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize, fused_activation
 from profond.ops.conv import conv2d, conv2d_transpose, conv_output_length
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 # --- argument helpers shared by the conv, pooling and reshaping layers --------------------------
 

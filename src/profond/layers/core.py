@@ -6,8 +6,8 @@ import numpy
 
 from profond import activations, initializers, ops
 from profond.layers.base import InputSpec, Layer
-from profond.saving.registry import register_serializable
-from profond.saving.registry import serialize as _registry_serialize
+from profond.registry import register_serializable
+from profond.registry import serialize as _registry_serialize
 
 _FUSED = ("linear", "relu", "tanh")
 

@@ -13,7 +13,7 @@ from profond.autodiff.mode import no_grad
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize
 from profond.ops.nn import normalize
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 def _normalize_axes(axis, ndim, name):

@@ -21,7 +21,7 @@ from profond.layers.conv import (
 )
 from profond.ops.conv import conv_output_length
 from profond.ops.pooling import avg_pool2d, max_pool2d
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 class BasePooling(Layer):

@@ -29,7 +29,7 @@ from profond.autodiff.tensor import Tensor
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize
 from profond.ops import recurrent as rnn_ops
-from profond.saving.registry import deserialize, register_serializable, serialize
+from profond.registry import deserialize, register_serializable, serialize
 
 # --- masks: Embedding(mask_zero=True) marks its output; the next RNN layer reads the mark -------
 

@@ -14,7 +14,7 @@ import numpy
 from profond import ops
 from profond.layers.base import InputSpec, Layer
 from profond.layers.conv import normalize_data_format
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 @register_serializable()

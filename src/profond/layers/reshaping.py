@@ -14,7 +14,7 @@ from profond.layers.conv import (
     spatial_shape,
     to_channels_last,
 )
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 def _pairs(value, name):

@@ -34,7 +34,7 @@ from profond.layers.base import (
     _structure_changed,
 )
 from profond.models.training import Trainer
-from profond.saving.registry import deserialize, register_serializable, registered_name
+from profond.registry import deserialize, register_serializable, registered_name
 
 
 @register_serializable()

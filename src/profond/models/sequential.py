@@ -11,7 +11,7 @@
 
 from profond.layers.base import InputLayer, KerasTensor, Layer, _batchless, _structure_changed
 from profond.models.model import Model
-from profond.saving.registry import deserialize, register_serializable, serialize
+from profond.registry import deserialize, register_serializable, serialize
 
 
 @register_serializable()

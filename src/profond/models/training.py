@@ -240,7 +240,7 @@ class Trainer:
         if not self.compiled:
             return None
         from profond import optimizers as optimizers_lib
-        from profond.saving.registry import serialize
+        from profond.registry import serialize
 
         def ser(obj):
             if obj is None or isinstance(obj, (str, int, float)):

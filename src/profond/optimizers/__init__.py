@@ -5,6 +5,7 @@ learning-rate ``schedules`` (Keras 3's update rules, defaults and names).
     opt.apply_gradients(zip(grads, model.trainable_variables))
 """
 
+from profond import registry as _registry
 from profond.optimizers import schedules
 from profond.optimizers.adadelta import Adadelta
 from profond.optimizers.adagrad import Adagrad
@@ -12,7 +13,6 @@ from profond.optimizers.adam import Adam, AdamW
 from profond.optimizers.base import Optimizer
 from profond.optimizers.rmsprop import RMSProp, RMSprop
 from profond.optimizers.sgd import SGD
-from profond.saving import registry as _registry
 
 __all__ = [
     "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSProp", "RMSprop",

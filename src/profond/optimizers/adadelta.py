@@ -2,7 +2,7 @@
 
 from profond import backend
 from profond.optimizers.base import Optimizer
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 @register_serializable()

@@ -4,7 +4,7 @@ import math
 
 from profond import backend
 from profond.optimizers.base import Optimizer
-from profond.saving.registry import register_serializable
+from profond.registry import register_serializable
 
 
 @register_serializable()

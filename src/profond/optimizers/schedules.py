@@ -9,9 +9,9 @@ import math
 
 from profond import backend
 from profond.autodiff.tensor import Tensor
-from profond.saving.registry import deserialize as _deserialize
-from profond.saving.registry import register_serializable
-from profond.saving.registry import serialize as _serialize
+from profond.registry import deserialize as _deserialize
+from profond.registry import register_serializable
+from profond.registry import serialize as _serialize
 
 
 def _steps(step):

@@ -1,5 +1,13 @@
 """Saving and loading: the class registry, model files (``.profond``) and checkpoints."""
 
+from profond.registry import (
+    custom_object_scope,
+    deserialize,
+    get_registered,
+    register_serializable,
+    registered_name,
+    serialize,
+)
 from profond.saving.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from profond.saving.model_file import (
     FileFormatError,
@@ -8,11 +16,4 @@ from profond.saving.model_file import (
     read_file_info,
     save_model,
     save_weights,
-)
-from profond.saving.registry import (
-    deserialize,
-    get_registered,
-    register_serializable,
-    registered_name,
-    serialize,
 )

@@ -33,7 +33,7 @@ import zlib
 
 import numpy
 
-from profond.saving import registry
+from profond import registry
 
 FORMAT_VERSION = 1
 
@@ -337,21 +337,9 @@ def _import_builtin_classes():
             importlib.import_module(name)
 
 
-@contextlib.contextmanager
 def _custom_objects_scope(custom_objects):
     """Make ``custom_objects`` visible to nested ``deserialize`` calls (layers inside a model)."""
-    if not custom_objects:
-        yield
-        return
-    table = registry._REGISTRY
-    saved = {name: table[name] for name in custom_objects if name in table}
-    table.update(custom_objects)
-    try:
-        yield
-    finally:
-        for name in custom_objects:
-            table.pop(name, None)
-        table.update(saved)
+    return registry.custom_object_scope(custom_objects)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,11 +1,48 @@
-"""The registry of classes a saved file may name.
+"""The registry of classes a saved file may name (the bottom floor of the house: every module may
+register into it, it imports nothing of profond).
 
 A model file stores ``{"class_name": "Dense", "config": {...}}``; loading looks the name up here and
 calls ``cls.from_config(config)``. Nothing else is ever resolved: no module path from the file, no
 import, no pickle, no eval. Users register their own classes with ``@register_serializable()``.
 """
 
+import contextlib
+import threading
+
 _REGISTRY = {}
+_SCOPES = threading.local()  # a stack of {name: cls} tables opened by custom_object_scope
+
+
+def _scoped_objects():
+    return getattr(_SCOPES, "stack", ())
+
+
+@contextlib.contextmanager
+def custom_object_scope(*tables):
+    """Within the ``with`` block, names in ``tables`` (``{"Name": cls}`` dicts) resolve like
+    registered classes (Keras's ``custom_object_scope``); the scope is undone on exit."""
+    merged = {}
+    for table in tables:
+        if table:
+            if not isinstance(table, dict):
+                raise TypeError(f"Expected a dict of custom objects. Received: {type(table)}")
+            merged.update(table)
+    stack = list(_scoped_objects())
+    _SCOPES.stack = (*stack, merged)
+    try:
+        yield merged
+    finally:
+        _SCOPES.stack = tuple(stack)
+
+
+def get_custom_object(name, custom_objects=None):
+    """``name`` in ``custom_objects``, then in open scopes (innermost first); else None."""
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    for table in reversed(_scoped_objects()):
+        if name in table:
+            return table[name]
+    return None
 
 
 def register_serializable(package="profond", name=None):
@@ -40,8 +77,9 @@ def registered_name(obj):
 
 def get_registered(name, custom_objects=None):
     """The class registered under ``name`` (or given in ``custom_objects``); a clear error else."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
+    found = get_custom_object(name, custom_objects) if isinstance(name, str) else None
+    if found is not None:
+        return found
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
             f"Unknown class {name!r} in the file: only registered classes can be loaded "
@@ -77,9 +115,8 @@ def deserialize_with(config, lookup, get, custom_objects=None):
         raise ValueError("Expected a dict with 'class_name' and 'config'. "
                          f"Received: {config!r:.200}")
     name = config["class_name"]
-    if custom_objects and name in custom_objects:
-        cls = custom_objects[name]
-    else:
+    cls = get_custom_object(name, custom_objects) if isinstance(name, str) else None
+    if cls is None:
         cls = lookup(name) if isinstance(name, str) else None
         cls = cls or get_registered(name, custom_objects)
     inner = config.get("config") or {}
