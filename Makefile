@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean fashion-mnist chromium playground
+.PHONY: demo test test-fast lint bench clean fashion-mnist chromium playground
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,8 @@ bench: $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
+
+# The edit-test loop: everything but the slow accuracy, example, browser and benchmark tests.
+test-fast: $(VENV)/.test
+	$(PY) -m pytest -x -q -m "not slow" --ignore=tests/playground/test_browser.py \
+	  --ignore=tests/test_accuracy.py

@@ -1,0 +1,4 @@
+"""``keras.activations``: re-exports ``profond.activations`` under Keras's import path."""
+
+from profond.activations import *  # noqa: F403
+from profond.activations import __all__  # noqa: F401

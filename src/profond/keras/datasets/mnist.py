@@ -1,0 +1,3 @@
+"""``keras.datasets.mnist``: re-exports ``profond.datasets.mnist``."""
+
+from profond.datasets.mnist import load_data  # noqa: F401

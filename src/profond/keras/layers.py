@@ -1,0 +1,4 @@
+"""``keras.layers``: re-exports ``profond.layers`` under Keras's import path."""
+
+from profond.layers import *  # noqa: F403
+from profond.layers import __all__  # noqa: F401

@@ -1,0 +1,4 @@
+"""``keras.losses``: re-exports ``profond.losses`` under Keras's import path."""
+
+from profond.losses import *  # noqa: F403
+from profond.losses import __all__  # noqa: F401

@@ -1,0 +1,4 @@
+"""``keras.metrics``: re-exports ``profond.metrics`` under Keras's import path."""
+
+from profond.metrics import *  # noqa: F403
+from profond.metrics import __all__  # noqa: F401
