@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast lint bench clean fashion-mnist chromium playground
+.PHONY: demo test test-fast compat lint bench clean fashion-mnist chromium playground
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,19 @@ bench: $(VENV)/.test
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(COMPAT) build *.egg-info src/*.egg-info
+
+# The compatibility suite: the same small programs under real TensorFlow (tensorflow-cpu, in an
+# environment of its own, never a dependency of profond) and under profond, results compared.
+COMPAT := .venv-compat
+
+$(COMPAT)/.ok:
+	$(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install -q tensorflow-cpu==2.21.0 pillow
+	touch $@
+
+compat: $(VENV)/.test $(COMPAT)/.ok
+	$(PY) -m pytest -m compat tests/compat
 
 # The edit-test loop: everything but the slow accuracy, example, browser and benchmark tests.
 test-fast: $(VENV)/.test
