@@ -73,7 +73,8 @@ $(COMPAT)/.ok:
 compat: $(VENV)/.test $(COMPAT)/.ok
 	$(PY) -m pytest -m compat tests/compat
 
-# The edit-test loop: everything but the slow accuracy, example, browser and benchmark tests.
+# The edit-test loop (under a minute): everything but the tests marked slow (accuracy, examples,
+# browser) and the compat suite. NOTE: this -m replaces the one of addopts, so it repeats compat.
 test-fast: $(VENV)/.test
-	$(PY) -m pytest -x -q -m "not slow" --ignore=tests/playground/test_browser.py \
-	  --ignore=tests/test_accuracy.py
+	$(PY) -m pytest -x -q -m "not slow and not compat" --ignore=tests/playground/test_browser.py \
+	  --ignore=tests/test_accuracy.py --ignore=tests/compat

@@ -16,6 +16,8 @@ import pytest
 import profond as tf
 from profond.cli import build_mlp
 
+pytestmark = pytest.mark.slow  # minutes of training: left out of `make test-fast`
+
 
 def test_digits_mlp_reaches_98_percent():
     (x, y), (xt, yt) = tf.datasets.digits.load_data()

@@ -5,6 +5,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each example is a fresh interpreter that trains
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 

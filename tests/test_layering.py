@@ -9,7 +9,7 @@ import profond
 
 # Bottom first. A new package gets its place here before it lands.
 FLOORS = [
-    ["backend", "config"],
+    ["backend", "config", "_names"],
     ["registry"],
     ["autodiff"],
     ["random", "ops"],
@@ -20,8 +20,8 @@ FLOORS = [
     ["models", "callbacks", "saving"],
     ["rl", "explain", "distribute", "federated", "privacy"],
     ["keras", "nn", "math", "linalg", "image", "strings", "train", "saved_model", "debugging",
-     "experimental", "nest", "dtypes", "mixed_precision", "function", "compat", "cli", "viz",
-     "playground", "testing", "serve", "onnx", "wrappers"],
+     "experimental", "nest", "dtypes", "mixed_precision", "applications", "function", "compat",
+     "cli", "viz", "playground", "testing", "serve", "onnx", "wrappers"],
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
 ROOT = pathlib.Path(profond.__file__).parent

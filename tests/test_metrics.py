@@ -25,9 +25,9 @@ def run(metric, y_true, y_pred, sample_weight=None):
     else:
         for t, p, w in batches(y_true, y_pred, sample_weight):
             metric.update_state(t, p, sample_weight=w)
-    value = metric.result()
-    assert isinstance(value, float)
-    return value
+    value = metric.result()  # a 0-d float32 tensor, as Keras returns
+    assert isinstance(value, pf.Tensor) and value.shape == () and value.dtype == "float32"
+    return float(value)
 
 
 def test_mean_and_sum():
@@ -150,3 +150,71 @@ def test_serialize_round_trip(metric):
     assert config["class_name"] == "metrics." + type(metric).__name__.lstrip("_")
     for back in (metrics.deserialize(config), registry.deserialize(config), metrics.get(config)):
         assert type(back) is type(metric) and back.get_config() == metric.get_config()
+
+
+# --- a user's Metric subclass, as Keras calls it --------------------------------------------------
+
+
+class _Hits(metrics.Metric):
+    def __init__(self, name="hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_weight(name="hits", initializer="zeros")  # Keras 2 order
+        self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+        self.per_class = self.add_weight((3,), "ones", name="per_class")  # Keras 3 order
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        predicted = pf.cast(pf.argmax(y_pred, axis=-1), "float32")
+        truth = pf.cast(pf.reshape(y_true, [-1]), "float32")
+        self.hits.assign_add(pf.reduce_sum(pf.cast(predicted == truth, "float32")))
+        self.seen.assign_add(float(truth.shape[0]))
+
+    def result(self):
+        return self.hits / self.seen
+
+
+def test_user_metric_variables_update_result_and_reset():
+    m = _Hits()
+    assert [v.name for v in m.variables] == ["hits", "seen", "per_class"]
+    assert not any(v.trainable for v in m.variables)
+    np.testing.assert_array_equal(m.per_class.numpy(), [1.0, 1.0, 1.0])
+    value = m(np.array([0, 1, 2]), np.eye(3, dtype="float32")[[0, 2, 2]])
+    assert isinstance(value, pf.Tensor) and float(value) == pytest.approx(2 / 3)
+    m.reset_states()  # the Keras 2 name
+    assert float(m.hits) == 0.0 and float(m.seen) == 0.0
+    np.testing.assert_array_equal(m.per_class.numpy(), [0.0, 0.0, 0.0])  # Keras: zeros
+    m.update_state(np.array([1]), np.eye(3, dtype="float32")[[1]])
+    assert float(m.result()) == 1.0
+    assert "hits" in repr(m)
+
+
+def test_add_weight_before_super_init_is_a_clear_error():
+    class Early(metrics.Metric):
+        def __init__(self):
+            self.v = self.add_weight(name="v")
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match="super\\(\\).__init__\\(\\)"):
+        Early()
+
+
+def test_user_metric_in_fit_gets_labels_as_given_and_no_weights_unless_weighted():
+    calls = []
+
+    class Recorder(_Hits):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            calls.append((self.name, tuple(y_true.shape), str(y_true.dtype),
+                          sample_weight is not None))
+            super().update_state(y_true, y_pred, sample_weight)
+
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    labels = np.arange(8) % 3
+    inputs = pf.keras.Input((4,))
+    model = pf.keras.Model(inputs, pf.keras.layers.Dense(3, activation="softmax")(inputs))
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=[Recorder()],
+                  weighted_metrics=[Recorder(name="weighted")])
+    history = model.fit(x, labels, sample_weight=np.ones(8), batch_size=4, verbose=0).history
+    assert set(calls) == {("hits", (4,), "int64", False), ("weighted", (4,), "int64", True)}
+    assert list(history) == ["hits", "loss", "weighted"]
+    calls.clear()
+    model.fit(x, labels.reshape(-1, 1), batch_size=4, verbose=0)
+    assert {c[1] for c in calls} == {(4, 1)}

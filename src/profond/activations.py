@@ -222,7 +222,8 @@ def serialize(activation):
         return "linear"
     if isinstance(activation, str):
         return _name(activation)
-    name = _NAME_OF.get(activation)
+    # a public op (``profond.relu``) is the function of ``ops.nn`` wrapped for KerasTensors
+    name = _NAME_OF.get(getattr(activation, "__wrapped_op__", activation))
     if name is not None:
         return name
     if hasattr(activation, "get_config"):

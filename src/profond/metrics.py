@@ -1,7 +1,8 @@
 """Metrics: numbers that say how well a model does, accumulated batch after batch (Keras API).
 
 A metric keeps a running state: ``update_state(y_true, y_pred, sample_weight=None)`` adds a batch,
-``result()`` gives the value so far as a Python float, ``reset_state()`` starts again (``fit`` does
+``result()`` gives the value so far as a 0-d tensor (as in Keras: ``float(m.result())`` or
+``m.result().numpy()`` for a number), ``reset_state()`` starts again (``fit`` does
 it at each epoch). Updates work on plain arrays (``tensor.data``), never on the autodiff graph.
 
 Most metrics are the weighted mean of a per-sample value: accuracy = (1/n) Σᵢ 1[ŷᵢ = yᵢ],
@@ -12,7 +13,7 @@ MSE = (1/n) Σᵢ (yᵢ − ŷᵢ)².
 >>> m = metrics.get("accuracy", loss="sparse_categorical_crossentropy")
 >>> m.update_state([1, 0], np.array([[0.2, 0.8], [0.3, 0.7]]))
 >>> m.result(), m.name
-(0.5, 'accuracy')
+(tensor(0.5, shape=(), dtype=float32), 'accuracy')
 """
 
 from profond import losses as _losses
@@ -143,12 +144,32 @@ def _loss_values(fn):
 
 
 class Metric:
-    """Base class: a running state updated by ``update_state`` and read by ``result``."""
+    """Base class: a running state updated by ``update_state`` and read by ``result``.
+
+    A user's metric keeps its state in variables made with ``add_weight`` / ``add_variable``
+    in ``__init__`` and updates them with ``assign_add``; ``reset_state`` sets them back to zero
+    (``reset_states`` is its Keras 2 name)::
+
+        class Hits(Metric):
+            def __init__(self, name="hits", **kwargs):
+                super().__init__(name=name, **kwargs)
+                self.hits = self.add_weight(name="hits", initializer="zeros")
+
+            def update_state(self, y_true, y_pred, sample_weight=None):
+                self.hits.assign_add(tf.reduce_sum(tf.cast(y_true == y_pred, "float32")))
+
+            def result(self):
+                return self.hits
+
+    ``fit`` calls ``update_state(y_true, y_pred, sample_weight=None)`` with the labels as given
+    (no reshaping: integer labels of shape (batch,) stay so for outputs of shape (batch, 10)),
+    and ``sample_weight`` only for the ``weighted_metrics`` of ``compile``.
+    """
 
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake(type(self).__name__)
         self.dtype = dtype
-        self.reset_state()
+        self._variables = []
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError
@@ -156,8 +177,51 @@ class Metric:
     def result(self):
         raise NotImplementedError
 
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """A non-trainable state variable of this metric, set to ``initializer`` (Keras 3)."""
+        from profond import initializers
+        from profond.autodiff.tensor import Variable
+        from profond.backend import floatx
+
+        if not hasattr(self, "_variables"):
+            raise RuntimeError(f"{type(self).__name__}: call `super().__init__()` before "
+                               "`add_weight` / `add_variable`.")
+        shape = () if shape is None else tuple(shape)
+        dtype = dtype or self.dtype or floatx()
+        value = initializers.get(initializer or "zeros")(shape, dtype=dtype)
+        variable = Variable(value, dtype=dtype, trainable=False,
+                            name=name or f"variable_{len(self._variables)}")
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, *args, **kwargs):
+        """``add_variable`` called as Keras 3 does, ``add_weight(shape, initializer, dtype,
+        name)``, or as Keras 2 does, ``add_weight(name, shape, ...)`` (a string first)."""
+        order = ("name", "shape") if args and isinstance(args[0], str) else \
+            ("shape", "initializer", "dtype", "name")
+        kwargs.update(zip(order, args))
+        kwargs.pop("synchronization", None)
+        return self.add_variable(**kwargs)
+
+    @property
+    def variables(self):
+        return list(getattr(self, "_variables", []))
+
     def reset_state(self):
-        pass
+        """Set every state variable back to zero."""
+        for v in self.variables:
+            v.assign(v.data * 0)
+
+    def _scalar(self, value):
+        """A running value as Keras returns it: a 0-d tensor (float32 by default)."""
+        from profond.backend import floatx
+
+        return Tensor._wrap(default_module().asarray(value, dtype=self.dtype or floatx()))
+
+    def reset_states(self):
+        """The Keras 2 name of ``reset_state``."""
+        self.reset_state()
 
     def __call__(self, *args, **kwargs):
         """Update with one batch and return the result so far."""
@@ -172,7 +236,11 @@ class Metric:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4g}>"
+        try:
+            value = f"{float(_array(self.result())):.4g}"
+        except (TypeError, ValueError, AttributeError):
+            value = "…"
+        return f"<{type(self).__name__} name={self.name!r} result={value}>"
 
 
 def _snake(name):
@@ -186,9 +254,13 @@ class Mean(Metric):
     >>> m = Mean()
     >>> m.update_state([1.0, 3.0])
     >>> m.update_state(5.0, sample_weight=2.0)
-    >>> m.result()
+    >>> float(m.result())
     3.5
     """
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total = 0.0
@@ -216,12 +288,16 @@ class Mean(Metric):
         self.count += float(w.sum())
 
     def result(self):
-        return self.total / self.count if self.count else 0.0
+        return self._scalar(self.total / self.count if self.count else 0.0)
 
 
 @_register
 class Sum(Metric):
     """The (weighted) sum of every value seen."""
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total = 0.0
@@ -233,7 +309,7 @@ class Sum(Metric):
         self.total += float(values.sum())
 
     def result(self):
-        return self.total
+        return self._scalar(self.total)
 
 
 @_register

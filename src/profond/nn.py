@@ -23,3 +23,8 @@ __all__ = [
     "softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
     "tanh",
 ]
+
+# Called on KerasTensors (functional API), these record a graph node: see ops/symbolic.py.
+from profond.ops import symbolic as _symbolic  # noqa: E402
+
+_symbolic.install(globals(), __all__, prefix="nn.")

@@ -37,11 +37,11 @@ def custom_object_scope(*tables):
 
 def get_custom_object(name, custom_objects=None):
     """``name`` in ``custom_objects``, then in open scopes (innermost first); else None."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    for table in reversed(_scoped_objects()):
-        if name in table:
-            return table[name]
+    bare = name.split(">")[-1]  # "pkg>Scale" is also found as "Scale", as in Keras
+    for table in (custom_objects or {}, *reversed(_scoped_objects())):
+        for key in (name, bare):
+            if key in table:
+                return table[key]
     return None
 
 
@@ -64,15 +64,26 @@ def register_serializable(package="profond", name=None):
 
 
 def registered_name(obj):
-    """The name a saved file uses for ``obj``'s class."""
+    """The name a saved file uses for ``obj``'s class.
+
+    A registered class is saved under its registered name. An unregistered class with a config
+    (a user's layer or model) is saved under its bare class name, as Keras does: loading it then
+    needs ``custom_objects={"Name": cls}`` (or a ``custom_object_scope``), never an import.
+    """
     cls = obj if isinstance(obj, type) else type(obj)
     key = getattr(cls, "_registered_name", None)
-    if key is None or _REGISTRY.get(key) is not cls:
+    if key is not None and _REGISTRY.get(key) is cls:
+        return key
+    if not (hasattr(cls, "get_config") and hasattr(cls, "from_config")):
+        raise TypeError(f"{cls.__name__} is not registered for saving, and has no get_config/"
+                        "from_config. Decorate it with @profond.saving.register_serializable()")
+    if cls.__name__ in _REGISTRY:
         raise TypeError(
-            f"{cls.__name__} is not registered for saving. Decorate it with "
-            "@profond.saving.register_serializable()"
+            f"{cls.__name__} is not registered for saving, and its name is taken by "
+            f"{_REGISTRY[cls.__name__].__module__}.{cls.__name__}: register yours under a package "
+            "with @profond.saving.register_serializable(package='mine')"
         )
-    return key
+    return cls.__name__
 
 
 def get_registered(name, custom_objects=None):

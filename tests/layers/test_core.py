@@ -6,6 +6,7 @@ import torch
 
 import profond as pf
 from profond import layers
+from profond.testing import check_layer_against_torch
 
 
 @pytest.fixture(autouse=True)
@@ -40,17 +41,39 @@ def test_auto_names_and_clear_session():
     assert layers.Dense(1).name == "dense"
 
 
-def test_dense_matches_torch_linear():
-    x = np.random.default_rng(1).normal(size=(6, 5)).astype(np.float32)
-    d = layers.Dense(4, activation="tanh")
+TORCH_ACTIVATIONS = {None: lambda z: z, "tanh": torch.tanh, "relu": torch.relu,
+                     "sigmoid": torch.sigmoid, "softmax": lambda z: torch.softmax(z, -1)}
+
+
+def _torch_dense(activation):
+    """torch's ``linear`` with the Keras-layout weights: kernel (in, out), so W = kernelᵀ."""
+    act = TORCH_ACTIVATIONS[activation]
+    return lambda x_t, w: act(torch.nn.functional.linear(x_t, w[0].T, w[1]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", list(TORCH_ACTIVATIONS), ids=str)
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 5)], ids=str)
+def test_dense_matches_torch_forward_and_gradients(dtype, activation, shape):
+    """Outputs and the gradients of input, kernel and bias, under a random upstream gradient."""
+    x = np.random.default_rng(1).normal(size=shape).astype(dtype)
+    d = layers.Dense(4, activation=activation, bias_initializer="random_normal", dtype=dtype)
     d(x)
-    lin = torch.nn.Linear(5, 4)
-    kernel, bias = d.get_weights()
-    with torch.no_grad():
-        lin.weight.copy_(torch.from_numpy(kernel.T))  # torch stores (out, in): transpose
-        lin.bias.copy_(torch.from_numpy(bias))
-    expected = torch.tanh(lin(torch.from_numpy(x))).detach().numpy()
-    np.testing.assert_allclose(d(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(d.get_weights()[1]).min() > 0  # a bias that matters
+    outs = check_layer_against_torch(d, _torch_dense(activation), x)
+    assert outs[0].dtype == np.dtype(dtype) and outs[0].shape == shape[:-1] + (4,)
+
+
+def test_dense_torch_check_compares_gradients_not_only_outputs():
+    x = np.random.default_rng(2).normal(size=(3, 5)).astype("float64")
+    d = layers.Dense(2, dtype="float64")
+    d(x)
+
+    def kernel_without_gradient(x_t, w):  # same outputs, no gradient for the kernel
+        return torch.nn.functional.linear(x_t, w[0].detach().T, w[1])
+
+    with pytest.raises(AssertionError, match="gradient of .*kernel"):
+        check_layer_against_torch(d, kernel_without_gradient, x)
 
 
 def test_dense_uses_one_fused_op():

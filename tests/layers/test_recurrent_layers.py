@@ -274,5 +274,13 @@ def test_errors_are_keras_worded():
         LSTM(0)
     with pytest.raises(ValueError, match="Received: merge_mode='max'"):
         Bidirectional(LSTM(2), merge_mode="max")
-    with pytest.raises(ValueError, match="stateful=True is not supported"):
-        GRU(2, stateful=True)
+    with pytest.raises(ValueError, match="should have a `state_size`"):
+        pf.layers.RNN(Dense(2))
+    with pytest.raises(ValueError, match="expects 2 initial state"):
+        LSTM(2)(np.ones((1, 3, 2), "float32"), initial_state=[np.zeros((1, 2), "float32")])
+    with pytest.raises(ValueError, match=r"expected an initial state of shape \(1, 2\)"):
+        GRU(2)(np.ones((1, 3, 2), "float32"), initial_state=np.zeros((1, 3), "float32"))
+    with pytest.raises(ValueError, match="different `go_backwards`"):
+        Bidirectional(LSTM(2), backward_layer=LSTM(2))
+    with pytest.raises(ValueError, match='"return_sequences"'):
+        Bidirectional(LSTM(2), backward_layer=LSTM(2, go_backwards=True, return_sequences=True))

@@ -162,8 +162,10 @@ def test_class_weight_sample_weight_and_initial_epoch():
     model = small_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     hist = model.fit(x, y, epochs=3, initial_epoch=1, class_weight={0: 1.0, 1: 2.0, 2: 0.5},
-                     sample_weight=np.ones(90), verbose=0)
+                     verbose=0)
     assert hist.epoch == [1, 2]
+    hist = model.fit(x, y, epochs=1, sample_weight=np.ones(90), verbose=0)
+    assert np.isfinite(hist.history["loss"][0])
     zero = model.evaluate(x, y, sample_weight=np.zeros(90), verbose=0)
     assert zero == pytest.approx(0.0, abs=1e-6)
 

@@ -114,3 +114,63 @@ def test_backward_twice_with_retain_graph_gives_the_same_gradients(op, gates):
         np.testing.assert_array_equal(a.numpy(), c.numpy())
     with pytest.raises(RuntimeError, match="already freed"):
         pf.grad(seq, params, grad_outputs=upstream)
+
+
+def test_lstm_step_op_is_the_sequence_op_over_one_step_and_matches_torch_cell():
+    """The array math of the step op (cells) and the sequence op (layers) is one function: both
+    agree with torch.nn.LSTMCell and with the differentiable form ``lstm_gates``."""
+    from profond.ops.recurrent import LSTMGates, lstm_gates
+
+    w, u = weights(4)
+    b = rng.standard_normal(4 * H)
+    x, h0, c0 = (rng.standard_normal(shape) for shape in ((B, D), (B, H), (B, H)))
+    z = x @ w + h0 @ u + b
+    h1, c1 = LSTMGates()(pf.constant(z), pf.constant(c0))
+    hc, cc = lstm_gates(pf.constant(z), pf.constant(c0))
+    _, hs, cs = lstm(pf.constant(x[:, None]), pf.constant(w), pf.constant(u), pf.constant(b),
+                     pf.constant(h0), pf.constant(c0))
+    cell = torch.nn.LSTMCell(D, H).double()
+    with torch.no_grad():
+        for p, v in zip(cell.parameters(), [w.T, u.T, b, 0 * b]):
+            p.copy_(torch.from_numpy(np.ascontiguousarray(v)))
+        th, tc = cell(torch.from_numpy(x), (torch.from_numpy(h0), torch.from_numpy(c0)))
+    for got_h, got_c in ((h1, c1), (hc, cc), (hs, cs)):
+        np.testing.assert_allclose(got_h.numpy(), th.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(got_c.numpy(), tc.numpy(), rtol=1e-12)
+    gradcheck(lambda z, c: LSTMGates()(z, c), [z, c0])
+    gradgradcheck(lambda z, c: LSTMGates()(z, c), [z, c0])
+
+
+def test_lstm_gates_with_other_activations_is_differentiable():
+    from profond.ops.recurrent import lstm_gates
+
+    z, c = rng.standard_normal((B, 4 * H)), rng.standard_normal((B, H))
+    h, c_new = lstm_gates(pf.constant(z), pf.constant(c), pf.relu, pf.sigmoid)
+    s = 1 / (1 + np.exp(-z))
+    want_c = s[:, H:2 * H] * c + s[:, :H] * np.maximum(z[:, 2 * H:3 * H], 0)
+    np.testing.assert_allclose(c_new.numpy(), want_c)
+    np.testing.assert_allclose(h.numpy(), s[:, 3 * H:] * np.maximum(want_c, 0))
+    gradcheck(lambda z, c: lstm_gates(z, c, pf.tanh, pf.sigmoid), [z, c])
+
+
+def test_gru_step_op_is_the_sequence_op_over_one_step_and_matches_torch_cell():
+    from profond.ops.recurrent import GRUGates, gru_gates
+
+    w, u = weights(3)
+    b = rng.standard_normal((2, 3 * H))
+    x, h0 = rng.standard_normal((B, D)), rng.standard_normal((B, H))
+    xz, hz = x @ w + b[0], h0 @ u + b[1]
+    h1 = GRUGates()(pf.constant(xz), pf.constant(hz), pf.constant(h0))
+    hc = gru_gates(pf.constant(xz), pf.constant(hz), pf.constant(h0))
+    _, hs = gru(pf.constant(x[:, None]), pf.constant(w), pf.constant(u), pf.constant(b),
+                pf.constant(h0))
+    cell = torch.nn.GRUCell(D, H).double()
+    t = lambda a: keras_to_torch_gru(torch.from_numpy(a))  # noqa: E731
+    with torch.no_grad():
+        for p, v in zip(cell.parameters(), [t(w).T, t(u).T, t(b[0]), t(b[1])]):
+            p.copy_(v)
+        want = cell(torch.from_numpy(x), torch.from_numpy(h0)).numpy()
+    for got in (h1, hc, hs):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    gradcheck(lambda xz, hz, h: GRUGates()(xz, hz, h), [xz, hz, h0])
+    gradgradcheck(lambda xz, hz, h: GRUGates()(xz, hz, h), [xz, hz, h0])

@@ -416,6 +416,18 @@ def test_plot_model_functional_branches(tmp_path):
                                           ("branch_a", "out_a"), ("branch_b", "out_b")])
 
 
+def test_plot_model_draws_recorded_ops(tmp_path):
+    a, b = layers.Input(shape=(3,), name="a"), layers.Input(shape=(3,), name="b")
+    model = models.Model([a, b], layers.Dense(2, name="out")(a + b))
+    graph_layers, edges, connected = viz.layer_graph(model)
+    names = [layer.name for layer in graph_layers]
+    assert len(names) == 4 and {"a", "b", "out"} < set(names)
+    add = next(i for i, n in enumerate(names) if n not in ("a", "b", "out"))
+    assert sorted(edges) == sorted([(names.index("a"), add), (names.index("b"), add),
+                                    (add, names.index("out"))])
+    save(viz.plot_model(model), tmp_path, "model_ops")
+
+
 def test_plot_model_subclassed_draws_layers_without_arrows(tmp_path):
     class TwoLayers(models.Model):
         def __init__(self):

@@ -9,8 +9,8 @@ running it with recording on builds the graph of the gradient itself: second der
 
 import weakref
 
-from profond.autodiff.mode import _state
-from profond.autodiff.tensor import Tensor
+from profond.autodiff.mode import _state, next_tick
+from profond.autodiff.tensor import Tensor, Variable
 
 
 class Function:
@@ -23,6 +23,7 @@ class Function:
     """
 
     inputs = None
+    tick = -1  # when the node was recorded (tapes differentiate only what they recorded)
     saved = None
     saved_reusable = False
     needs_input_grad = ()
@@ -44,6 +45,12 @@ class Function:
     def _record(self, inputs, outs):
         """Make this call a node of the graph: keep inputs, weak references to the outputs."""
         self.inputs = inputs
+        self.tick = next_tick()
+        if _state.tapes:
+            for x in inputs:
+                if isinstance(x, Variable):
+                    for tape in _state.tapes:
+                        tape._accessed(x)
         self.needs_input_grad = tuple(x.requires_grad for x in inputs)
         self._outputs = tuple(weakref.ref(y) for y in outs)
         if len(outs) > 1:
@@ -78,7 +85,9 @@ class Function:
 
 class FusedFunction(Function):
     """A fat op whose first-order backward is hand-written on arrays (fast), while second
-    derivatives (``create_graph``) differentiate the same math written with profond ops.
+    derivatives (``create_graph``) differentiate the same math written with profond ops. This is
+    the one way an op gets a fast first-order backward (an op must not test the grad mode in its
+    own ``backward``): the engine runs backward with recording off unless higher order is asked.
 
     Subclasses define ``forward``, ``backward_arrays(*gys)`` returning one array (or None) per
     input, and ``composed(*inputs)`` computing the same outputs with differentiable ops.

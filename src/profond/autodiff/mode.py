@@ -1,15 +1,28 @@
-"""Grad mode: whether ops record graph nodes. ``no_grad()`` turns recording off."""
+"""Grad mode: whether ops record graph nodes. ``no_grad()`` turns recording off.
+
+Also the clock of the graph: every recorded node takes the next tick (``next_tick``), so a
+``GradientTape`` knows which nodes were recorded while it was watching (from its entry to its
+exit), and the tapes open in this thread (``_state.tapes``) learn which variables ops read.
+"""
 
 import contextlib
 import functools
+import itertools
 import threading
 
 
 class _GradState(threading.local):
-    enabled = True  # the class attribute is the default in every thread (and a fast lookup)
+    enabled = True  # the class attributes are the defaults in every thread (and fast lookups)
+    tapes = ()  # the GradientTapes recording in this thread, innermost last
 
 
 _state = _GradState()
+_clock = itertools.count()
+
+
+def next_tick():
+    """The next time stamp of the graph (increasing across all threads)."""
+    return next(_clock)
 
 
 def is_grad_enabled():

@@ -30,6 +30,17 @@ def as_array(data, dtype=None):
     return xp.asarray(arr) if xp is not numpy else arr
 
 
+def _values(obj):
+    """``obj`` with every Tensor inside lists, tuples and dicts replaced by its NumPy values."""
+    if isinstance(obj, Tensor):
+        return obj.numpy()
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_values(item) for item in obj)
+    if isinstance(obj, dict):
+        return {key: _values(value) for key, value in obj.items()}
+    return obj
+
+
 class Tensor:
     """An array with an optional gradient history.
 
@@ -42,8 +53,12 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "creator", "output_index", "name",
-                 "_keras_logits", "__weakref__")
-    __array_ufunc__ = None  # `ndarray + tensor` defers to Tensor.__radd__
+                 "_keras_logits", "_keras_mask", "__weakref__")
+    # NumPy interop, as TF's eager tensors: NumPy functions and ufuncs called on a tensor see its
+    # values (``__array__``, ``__array_function__``) and return NumPy results, outside the graph;
+    # an operator with an ndarray on the left (``ndarray + tensor``) defers to ``Tensor.__radd__``
+    # because the tensor's priority is higher, so it stays a differentiable tensor.
+    __array_priority__ = 100
     __hash__ = object.__hash__  # hashed by identity, like torch tensors and Keras variables
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
@@ -85,6 +100,19 @@ class Tensor:
     def size(self):
         return self.data.size
 
+    def get_shape(self):
+        """TF's ``t.get_shape()``: the shape as a ``TensorShape`` (``.as_list()``, ``.rank``)."""
+        from profond.autodiff.spec import TensorShape
+
+        return TensorShape(self.data.shape)
+
+    def set_shape(self, shape):
+        """TF's ``t.set_shape(shape)``: an eager tensor's shape is known, so this only checks
+        that it is compatible with ``shape`` (``None`` matches any size) and changes nothing."""
+        if not self.get_shape().is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {self.data.shape} is not compatible with supplied "
+                             f"shape {list(shape)}.")
+
     @property
     def is_leaf(self):
         """True for tensors not produced by a recorded op (inputs, weights)."""
@@ -119,6 +147,14 @@ class Tensor:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype)
 
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.mean(t)``, ``np.concatenate([t, a])``: run NumPy's function on the values.
+
+        NOTE: the result is a NumPy array with no gradient history, as in TF; use profond's own
+        ops (``profond.reduce_mean``…) inside a ``GradientTape``.
+        """
+        return func(*_values(args), **_values(kwargs))
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -139,6 +175,12 @@ class Tensor:
 
     def __index__(self):
         return int(self.data)
+
+    def __format__(self, format_spec):
+        """``f"{loss:0.2f}"`` formats the values, as TF's eager tensors do (a scalar as a NumPy
+        scalar; a format spec on a non-scalar raises NumPy's ``TypeError``)."""
+        values = self.numpy()
+        return format(values[()] if values.ndim == 0 else values, format_spec)
 
     def __repr__(self):
         body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")

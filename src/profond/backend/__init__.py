@@ -2,6 +2,12 @@
 
 Every op asks ``array_module(*arrays)`` for ``xp`` and writes ``xp.exp(x)``, never ``numpy.exp``,
 so one code path serves both libraries.
+
+Threads: the float type (``set_floatx``), the backend (``set_backend``) and the BLAS thread limit
+(``set_num_threads``) are *process-global* settings, as in Keras and TF: every thread sees the
+latest value. Set them once, before building models, not while other threads compute. (What is
+per thread: grad mode and the open tapes, ``profond.autodiff.mode``; the random streams,
+``profond.random``; the custom-object scopes, ``profond.registry``.)
 """
 
 import os
@@ -18,12 +24,14 @@ _backend = numpy
 
 
 def floatx():
-    """The default float dtype of new tensors and weights (``float32`` unless changed)."""
+    """The default float dtype of new tensors and weights (``float32`` unless changed); one value
+    for the whole process."""
     return _floatx
 
 
 def set_floatx(dtype):
-    """Set the default float dtype: ``"float16"``, ``"float32"`` or ``"float64"``."""
+    """Set the default float dtype: ``"float16"``, ``"float32"`` or ``"float64"`` (for every
+    thread: a process-global setting)."""
     global _floatx
     dt = numpy.dtype(dtype)
     if dt.kind != "f":
@@ -37,7 +45,8 @@ def backend():
 
 
 def set_backend(name):
-    """Create new tensors with ``"numpy"`` (default) or ``"cupy"`` (needs the ``gpu`` extra)."""
+    """Create new tensors with ``"numpy"`` (default) or ``"cupy"`` (needs the ``gpu`` extra), in
+    every thread (a process-global setting)."""
     global _backend
     if name == "numpy":
         _backend = numpy

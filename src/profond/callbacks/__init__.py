@@ -1,5 +1,6 @@
 """Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint, schedulers, loggers, progress."""
 
+from profond.callbacks.backup import BackupAndRestore, RemoteMonitor
 from profond.callbacks.base import Callback, CallbackList, History
 from profond.callbacks.builtin import (
     CSVLogger,
@@ -11,3 +12,4 @@ from profond.callbacks.builtin import (
     TerminateOnNaN,
 )
 from profond.callbacks.progbar import Progbar, ProgbarLogger
+from profond.callbacks.tensorboard import TensorBoard

@@ -85,9 +85,16 @@ class CallbackList(Callback):
 
 
 def _forward(name):
-    def hook(self, *args, **kwargs):
+    """``CallbackList.<name>``: call each callback's hook with the same ``logs`` dict (``{}``
+    when none is given, as Keras passes), so one callback can add a value for the next ones."""
+    takes_index = "batch" in name or "epoch" in name
+
+    def hook(self, *args, logs=None):
+        if len(args) > takes_index:
+            args, logs = args[:takes_index], args[takes_index]
+        logs = {} if logs is None else logs
         for c in self.callbacks:
-            getattr(c, name)(*args, **kwargs)
+            getattr(c, name)(*args, logs)
 
     hook.__name__ = name
     return hook

@@ -147,7 +147,8 @@ class ModelCheckpoint(Callback):
     checkpoint (see ``profond.saving.save_checkpoint``): weights, optimizer state, epoch and random
     state, so ``restore_checkpoint`` then ``fit(..., initial_epoch=epoch)`` resumes exactly.
     Unless ``save_weights_only``, it also holds the architecture, so
-    ``profond.saving.load_model`` opens it as a model file.
+    ``profond.saving.load_model`` opens it as a model file. A ``*.weights.h5`` path writes
+    Keras 3's HDF5 weights file instead (weights only, as Keras does; ``load_weights`` reads it).
 
     Args:
         filepath: where to save (a pattern, see above).
@@ -173,6 +174,14 @@ class ModelCheckpoint(Callback):
                 f"save_freq={save_freq!r}"
             )
         self.filepath = os.fspath(filepath)
+        if self.filepath.lower().endswith((".h5", ".hdf5")) and not (
+                save_weights_only and self.filepath.endswith(".weights.h5")):
+            raise ValueError(
+                "ModelCheckpoint: an HDF5 file can only hold the weights: use "
+                "save_weights_only=True with a name ending in `.weights.h5`, or a "
+                f"`.profond` file for the whole model. Received: filepath={self.filepath!r}, "
+                f"save_weights_only={save_weights_only}"
+            )
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
@@ -236,6 +245,11 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+        if filepath.lower().endswith((".h5", ".hdf5")):
+            # Keras's name for a weights file: write a real one (Keras 3's HDF5 layout), which
+            # holds the weights only, as in Keras (no optimizer state, no epoch).
+            self.model.save_weights(filepath)
+            return
         save_checkpoint(self.model, filepath, epoch=epochs_done,
                         include_config=not self.save_weights_only)
 

@@ -21,7 +21,6 @@ Randomness: an unseeded ``shuffle`` draws from ``profond.random.generator()`` (s
 ``for`` loop, even when ``prefetch`` runs the pipeline in a background thread.
 """
 
-import dataclasses
 import itertools
 import queue
 import threading
@@ -30,6 +29,7 @@ import numpy
 
 from profond import backend
 from profond import random as _random
+from profond.autodiff.spec import TensorSpec
 from profond.autodiff.tensor import Tensor
 
 AUTOTUNE = -1
@@ -37,14 +37,6 @@ AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
 
-
-
-@dataclasses.dataclass(frozen=True)
-class TensorSpec:
-    """The shape (``None`` for a size that varies) and dtype of one leaf of an element."""
-
-    shape: tuple
-    dtype: numpy.dtype
 
 
 # --- structures: tuples and dicts of leaves, as tf.nest ------------------------------------------
@@ -600,7 +592,7 @@ class _Batch(Dataset):
         spec = super().element_spec
         if self._drop_remainder:
             return spec
-        return _map_structure(lambda s: TensorSpec((None,) + s.shape[1:], s.dtype), spec)
+        return _map_structure(lambda s: TensorSpec((None, *s.shape[1:]), s.dtype), spec)
 
     def _elements(self, ctx):
         dataset = self._inputs[0]

@@ -3,11 +3,25 @@
 - ``digits.load_data()``: scikit-learn's bundled 8×8 digits (no download).
 - ``mnist.load_data()``, ``fashion_mnist.load_data()``: 28×28 images from IDX files (Debian's
   package, a cache folder, or a verified download).
+- Keras's other sets, same signatures and dtypes: ``cifar10``, ``cifar100`` (binary files, never
+  pickles), ``imdb``, ``reuters`` (read without unpickling), ``boston_housing``,
+  ``california_housing``; downloaded once through ``profond.utils.get_file`` (verified, cached).
 - ``toy``: small synthetic 2-D sets (``spiral``, ``circles``, ``xor``, ``moons``, ``gaussians``,
   ``regression_1d``, ``regression_plane``), also importable from here.
 """
 
-from profond.datasets import digits, fashion_mnist, mnist, toy
+from profond.datasets import (
+    boston_housing,
+    california_housing,
+    cifar10,
+    cifar100,
+    digits,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+    toy,
+)
 from profond.datasets.toy import (
     circles,
     gaussians,
@@ -19,14 +33,20 @@ from profond.datasets.toy import (
 )
 
 __all__ = [
+    "boston_housing",
+    "california_housing",
+    "cifar10",
+    "cifar100",
     "circles",
     "digits",
     "fashion_mnist",
     "gaussians",
+    "imdb",
     "mnist",
     "moons",
     "regression_1d",
     "regression_plane",
+    "reuters",
     "spiral",
     "toy",
     "xor",

@@ -23,11 +23,11 @@ a temporary file that is verified, then renamed into place with ``os.replace``.
 import gzip
 import hashlib
 import os
-import tempfile
-import urllib.request
 from pathlib import Path
 
 import numpy
+
+from profond.utils import file_utils
 
 _DTYPES = {
     0x08: numpy.dtype("u1"),
@@ -114,42 +114,19 @@ def read_idx(path, sha256=None, max_bytes=MAX_BYTES):
 
 def cache_dir(name):
     """``$PROFOND_HOME/datasets/<name>``, ``~/.profond/datasets/<name>`` by default."""
-    home = os.environ.get("PROFOND_HOME") or os.path.join(os.path.expanduser("~"), ".profond")
-    return Path(home) / "datasets" / name
+    return file_utils.profond_home() / "datasets" / name
 
 
 def download(url, path, sha256, max_bytes=MAX_BYTES, timeout=60):
     """Download ``url`` to ``path``, keeping it only if its content has the SHA-256 ``sha256``.
 
-    The bytes go to a temporary file in the same folder, which is checked and then renamed onto
-    ``path`` (``os.replace`` is atomic: an interrupted download never leaves a half file there).
-    A file that fails the check is removed and a ``ValueError`` raised.
+    ``profond.utils.file_utils.download`` does the work (a temporary file, checked, then renamed
+    with ``os.replace``); a file that fails the check is removed and a ``ValueError`` raised.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    received = 0
-                    while chunk := response.read(2**20):
-                        received += len(chunk)
-                        if received > max_bytes:
-                            raise ValueError(f"{url} is larger than the limit of {max_bytes} B.")
-                        out.write(chunk)
-            except OSError as error:  # URLError, HTTPError, timeouts
-                raise OSError(
-                    f"Could not download {url}: {error}. Check your connection, set "
-                    "PROFOND_DATASETS_URL to a mirror, or put the files in "
-                    f"{path.parent} yourself."
-                ) from error
-        read_idx(tmp, sha256=sha256, max_bytes=max_bytes)  # raises on a bad file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return file_utils.download(
+        url, path, check=lambda tmp: read_idx(tmp, sha256=sha256, max_bytes=max_bytes),
+        max_bytes=max_bytes, timeout=timeout,
+    )
 
 
 def fetch_idx(name, files, system_dirs=(), base_url=None, default_url=None, data_dir=None):

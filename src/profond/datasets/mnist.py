@@ -4,7 +4,10 @@ The files are read from a system folder or the cache folder when present, else d
 Google's mirror of the original files (see ``profond.datasets._idx`` for the integrity checks).
 """
 
+import numpy
+
 from profond.datasets import _idx
+from profond.datasets._fetch import fetch
 
 NAME = "mnist"
 SYSTEM_DIRS = ("/usr/share/datasets/mnist",)
@@ -20,11 +23,21 @@ FILES = {
 }
 
 
-def load_data(data_dir=None, base_url=None):
+NPZ_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+
+def load_data(path=None, data_dir=None, base_url=None):
     """MNIST as ``(x_train, y_train), (x_test, y_test)``, like Keras.
 
     ``x_train``: uint8 array of shape (60000, 28, 28), ``y_train``: uint8 labels 0–9 of shape
     (60000,); the test set has 10,000 of each. ``data_dir`` reads (and downloads) the files in that
-    folder only; ``base_url`` overrides the download address.
+    folder only; ``base_url`` overrides the download address. ``path`` (Keras's argument, e.g.
+    ``"mnist.npz"``) reads Keras's single-file version instead: relative to
+    ``$PROFOND_HOME/datasets`` (downloaded there if missing) or absolute (a copy from
+    ``~/.keras/datasets``), checked by SHA-256 and read without pickle.
     """
+    if path is not None:
+        with numpy.load(fetch(path, NPZ_ORIGIN, NPZ_SHA256), allow_pickle=False) as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     return _idx.load_image_classification(NAME, FILES, SYSTEM_DIRS, BASE_URL, base_url, data_dir)

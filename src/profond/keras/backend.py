@@ -1,6 +1,53 @@
-"""``keras.backend``: session helpers and the float policy."""
+"""``keras.backend``: session helpers, numeric settings and dtype names.
 
-from profond.backend import floatx, set_floatx
-from profond.layers import clear_session
+``backend()`` answers ``"profond"`` (see ``profond.config.keras_backend``). ``int_shape`` is the
+Keras 2 helper many older programs still call; Keras 3 dropped it.
+"""
 
-__all__ = ["clear_session", "floatx", "set_floatx"]
+import gc
+
+from profond._names import missing_name
+from profond.config import (
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+from profond.config import keras_backend as backend
+from profond.dtypes import is_float_dtype, is_int_dtype, standardize_dtype
+from profond.layers import KerasTensor
+from profond.layers import clear_session as _clear_names
+
+__all__ = [
+    "backend", "clear_session", "epsilon", "floatx", "image_data_format", "int_shape",
+    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "set_epsilon", "set_floatx",
+    "set_image_data_format", "standardize_dtype",
+]
+
+
+def clear_session(free_memory=True):
+    """Start afresh: automatic layer names count from ``dense`` again; with ``free_memory``,
+    unreachable models are collected now."""
+    _clear_names()
+    if free_memory:
+        gc.collect()
+
+
+def is_keras_tensor(x):
+    """True for the symbolic tensors of the functional API (``keras.Input(...)`` and what layers
+    return when called on them), False for real tensors and arrays."""
+    return isinstance(x, KerasTensor)
+
+
+def int_shape(x):
+    """The shape of a tensor, array or symbolic tensor as a tuple (``None`` for unknown sizes)."""
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        raise TypeError(f"int_shape expects a tensor or an array. Received: {x!r}")
+    return tuple(shape)
+
+
+def __getattr__(name):
+    raise missing_name(__name__, name)

@@ -13,11 +13,20 @@ Weights and sub-layers are tracked when assigned as attributes (``self.w = ...``
 ``get_weights()`` find them all, in Keras's order: own trainable weights, own non-trainable ones,
 then each sub-layer's, in the order they were assigned.
 
-This module also holds the functional API's pieces: ``Input`` returns a ``KerasTensor`` (a symbolic
-tensor that only knows its shape and dtype); calling a layer on it records a ``Node`` of the graph
-that ``profond.models.Model(inputs, outputs)`` later replays on real data.
+``__call__`` does the work every layer shares (Keras 3's contract): it converts the inputs (floats
+to the layer's dtype), checks them against ``input_spec`` (rank, sizes, number of inputs), builds
+the layer at the first call, passes ``training`` and ``mask`` to ``call`` when its signature asks
+for them, then adds the ``activity_regularizer`` penalty and attaches the output mask to the
+outputs (``tensor._keras_mask``, given by ``compute_mask`` when ``supports_masking``), so masks
+travel with the tensors through ``Sequential`` and functional models.
+
+Called on ``KerasTensor`` s (``Input(shape=...)``, see ``keras_tensor.py``), a layer computes no
+values: it records a ``Node`` of the graph that ``profond.models.Model(inputs, outputs)`` later
+replays on real data, and returns new KerasTensors whose shapes (and masks) it finds by running
+itself on zeros.
 """
 
+import functools
 import inspect
 import re
 
@@ -26,7 +35,10 @@ import numpy
 from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tensor import Tensor, Variable
+from profond.layers.keras_tensor import KerasTensor, Node, _flatten, _map, is_symbolic
 from profond.registry import register_serializable
+
+_is_symbolic = is_symbolic  # the name the models package imports
 
 # --- automatic names: dense, dense_1, dense_2, ... ----------------------------------------------
 
@@ -62,84 +74,37 @@ def _structure_changed():
     _VERSION[0] += 1
 
 
+def _marking_built(build):
+    """Wrap a subclass's ``build`` so that calling it directly (``layer.build(shape)``, then
+    ``set_weights``) leaves the layer built, as in Keras: otherwise the first call would build it
+    again and silently replace the weights set in between."""
+
+    @functools.wraps(build)
+    def build_and_mark(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        if self._build_shapes is None:
+            self._build_shapes = args[0] if args else kwargs.get("input_shape")
+        self.built = True
+        return result
+
+    build_and_mark.marks_built = True
+    return build_and_mark
+
+
 # --- the training flag of the call in progress (propagated to sub-layers) -----------------------
 
 
 class _CallContext:
     training = None
+    depth = 0  # how many layer calls are in progress (0: the next call is a top-level one)
+    losses_added = False  # has any layer ever added a loss? (else no need to clear them)
 
 
 _context = _CallContext()
 
 
-def _map(fn, structure):
-    """Apply ``fn`` to every leaf of nested lists / tuples / dicts."""
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _map(fn, v) for k, v in structure.items()}
-    return fn(structure)
-
-
-def _flatten(structure):
-    """The leaves of nested lists / tuples / dicts, in order."""
-    if isinstance(structure, (list, tuple)):
-        return [leaf for s in structure for leaf in _flatten(s)]
-    if isinstance(structure, dict):
-        return [leaf for v in structure.values() for leaf in _flatten(v)]
-    return [structure]
-
-
 def _shape_str(shape):
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-# --- symbolic tensors (functional API) ----------------------------------------------------------
-
-
-class Node:
-    """One call of a layer in a functional graph: ``outputs = layer(inputs)``."""
-
-    def __init__(self, layer, inputs, outputs, kwargs=None):
-        self.layer = layer
-        self.inputs = inputs  # the structure the layer was called with (KerasTensors inside)
-        self.outputs = outputs
-        self.kwargs = kwargs or {}
-        self.index = len(layer._inbound_nodes)
-        layer._inbound_nodes.append(self)
-
-    @property
-    def parents(self):
-        return [t._node for t in _flatten(self.inputs) if isinstance(t, KerasTensor)]
-
-
-class KerasTensor:
-    """A placeholder that knows only its ``shape`` (batch dimension ``None``) and ``dtype``.
-
-    It is what ``Input`` returns and what layers return when called on one; no values flow.
-    """
-
-    def __init__(self, shape, dtype=None, name=None, node=None, index=0):
-        self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = numpy.dtype(dtype or backend.floatx())
-        self.name = name
-        self._node = node
-        self._index = index
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-
-def _is_symbolic(inputs):
-    if isinstance(inputs, KerasTensor):
-        return True
-    if isinstance(inputs, (list, tuple, dict)):
-        return any(isinstance(t, KerasTensor) for t in _flatten(inputs))
-    return False
 
 
 class InputSpec:
@@ -202,9 +167,17 @@ class Layer:
     [(2, 3), (3,)]
     """
 
-    _call_has_training = None  # filled per class on first call: does call() take `training`?
+    _call_params = None  # filled per class on first call: does call() take `training`, `mask`?
+    supports_masking = False  # True: the output carries the input's mask (see compute_mask)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "marks_built", False):
+            cls.build = _marking_built(build)
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_input_shape = kwargs.pop("batch_input_shape", kwargs.pop("batch_shape", None))
@@ -224,6 +197,10 @@ class Layer:
         self._trainable = bool(trainable)
         self.built = False
         self.input_spec = None
+        self.activity_regularizer = activity_regularizer
+        if type(self).compute_mask is not Layer.compute_mask and "supports_masking" not in \
+                type(self).__dict__:
+            d["supports_masking"] = True  # a layer that computes masks propagates them (Keras)
         self._build_shapes = None
         self._output_shape = None
         if batch_input_shape is not None:
@@ -243,6 +220,9 @@ class Layer:
                 "and forgot to call `super().__init__()`. Start your `__init__` with "
                 "`super().__init__(**kwargs)`."
             )
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):  # a property that failed: raise its own message
+            return prop.fget(self)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name, value):
@@ -302,7 +282,10 @@ class Layer:
             while name in taken:
                 i += 1
                 name = f"variable_{i}"
-        var = Variable(value, dtype=dtype, trainable=trainable, name=name, constraint=constraint)
+        from profond import constraints
+
+        var = Variable(value, dtype=dtype, trainable=trainable, name=name,
+                       constraint=constraints.get(constraint))
         var.path = f"{self.name}/{name}"
         if not self.trainable:
             var.requires_grad = False
@@ -411,8 +394,33 @@ class Layer:
 
     # --- losses (regularization, add_loss) ----------------------------------------------------
     def add_loss(self, loss):
-        """Add a term to the cost J(W) (e.g. a penalty computed in ``call``)."""
+        """Add a term to the cost J(W) (e.g. a penalty computed in ``call``).
+
+        Terms added during a call last until the next top-level call (as in Keras, the outer
+        call clears every sub-layer's terms first, so a layer called twice keeps both)."""
+        _context.losses_added = True
         self._losses.append(loss)
+
+    @property
+    def activity_regularizer(self):
+        """A penalty on the layer's outputs: after each call, ``R(y) / batch size`` is added to
+        ``losses`` (``"l2"`` gives 0.01·Σy² / n)."""
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        if isinstance(value, (str, dict)):
+            from profond import regularizers
+
+            value = regularizers.get(value)
+        self.__dict__["_activity_regularizer"] = value
+
+    def _clear_losses(self):
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            layer._losses.clear()
+            stack.extend(layer._layers)
 
     @property
     def losses(self):
@@ -436,23 +444,55 @@ class Layer:
         """The layer's computation; override it. The default returns ``inputs`` unchanged."""
         return inputs
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs (a boolean array, e.g. (batch, time)) given the inputs' one.
+
+        The default passes ``mask`` on; a layer that makes a mask (``Embedding(mask_zero=True)``)
+        or changes the time axis overrides it."""
+        return mask
+
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape. The default runs ``call`` on zeros to find out."""
         if isinstance(input_shape, list):
             inputs = [KerasTensor(s, self.dtype) for s in input_shape]
         else:
             inputs = KerasTensor(input_shape, self.dtype)
-        return _map(lambda t: t.shape, self._run_on_zeros(inputs))
+        return _map(lambda t: t.shape, self._run_on_zeros((inputs,), {}))
 
-    def _run_on_zeros(self, inputs):
-        """Output KerasTensors found by calling the layer on zeros shaped like ``inputs``."""
-        def zeros(t):
-            shape = tuple(1 if d is None else d for d in t.shape)
-            return Tensor._wrap(backend.default_module().zeros(shape, dtype=t.dtype))
+    def _run_on_zeros(self, args, kwargs):
+        """The output KerasTensors of a call on KerasTensors, found by calling the layer on zeros.
 
-        with no_grad():
-            out = self._call_inner(_map(zeros, inputs), False, (), {})
-        return _map(lambda t: KerasTensor((None,) + tuple(t.shape[1:]), t.dtype), out)
+        Unknown sizes (``None``) take two values in two runs (batch 2 then 3, other axes 32 then
+        64); an output size that differs between the runs is unknown too. Masks ride along: an
+        input with a mask gets an all-True one, and the outputs' masks become boolean
+        KerasTensors."""
+        runs = []
+        for batch, other in ((2, 32), (3, 64)):
+            def zeros(t, batch=batch, other=other):
+                if not isinstance(t, KerasTensor):
+                    return t
+                shape = tuple((batch if i == 0 else other) if d is None else d
+                              for i, d in enumerate(t.shape))
+                value = Tensor._wrap(backend.default_module().zeros(shape, dtype=t.dtype))
+                if t._keras_mask is not None:
+                    value._keras_mask = backend.default_module().ones(
+                        shape[:t._keras_mask.ndim], dtype=bool)
+                return value
+
+            with no_grad():
+                runs.append(self(*_map(zeros, list(args)), **_map(zeros, kwargs)))
+        self._clear_losses()  # losses of zeros are no one's
+
+        def merge(a, b):
+            shape = tuple(p if p == q else None for p, q in zip(a.shape, b.shape))
+            t = KerasTensor(shape, a.dtype)
+            mask = getattr(a, "_keras_mask", None)
+            if mask is not None:
+                t._keras_mask = KerasTensor(shape[:mask.ndim], bool)
+            return t
+
+        leaves = [merge(a, b) for a, b in zip(_flatten(runs[0]), _flatten(runs[1]))]
+        return _unflatten_like(runs[0], iter(leaves))
 
     def _maybe_build(self, shapes):
         if self.built:
@@ -470,13 +510,28 @@ class Layer:
         self.build(shapes)
         self.built = True
 
+    def _check_input_count(self, inputs):
+        """A layer expecting one input called on several (or the reverse) fails here, clearly."""
+        spec = self.input_spec
+        if spec is None or (isinstance(spec, InputSpec) and isinstance(inputs, Tensor)):
+            return
+        expected = len(spec) if isinstance(spec, (list, tuple)) else 1
+        received = _flatten(inputs)
+        if len(received) != expected:
+            raise ValueError(
+                f'Layer "{self.name}" expects {expected} input(s), but it received '
+                f"{len(received)} input tensors. Inputs received: {inputs!r}"
+            )
+
     def _check_inputs(self, shapes):
         spec = self.input_spec
-        if spec is None:
+        if spec is None or shapes is None:
             return
         if isinstance(spec, (list, tuple)):
+            if not isinstance(shapes, list):
+                shapes = [shapes]
             for i, (s, shape) in enumerate(zip(spec, shapes)):
-                if s is not None:
+                if s is not None and shape is not None:
                     s.check(self.name, shape, i)
         elif isinstance(shapes, tuple):
             spec.check(self.name, shapes)
@@ -487,7 +542,9 @@ class Layer:
             if x.data.dtype.kind == "f" and x.data.dtype != self.dtype:
                 from profond.ops.elementwise import cast
 
-                return cast(x, self.dtype)
+                mask = getattr(x, "_keras_mask", None)
+                x = cast(x, self.dtype)
+                x._keras_mask = mask
             return x
         if isinstance(x, (KerasTensor, dict)) or x is None:
             return x
@@ -498,61 +555,172 @@ class Layer:
             arr = arr.astype(self.dtype)
         return Tensor._wrap(arr)
 
-    def _call_inner(self, inputs, training, args, kwargs):
+    def _convert_arg(self, x):
+        """A further positional argument: arrays (and tensors) converted, anything else kept."""
+        if isinstance(x, (list, tuple)):
+            return type(x)(self._convert_arg(v) for v in x)
+        if isinstance(x, Tensor) or hasattr(x, "__array_interface__") or hasattr(x, "to_numpy"):
+            return self._convert(x)
+        return x
+
+    def _call_inner(self, inputs, training, args, kwargs, mask=None):
         cls = type(self)
-        if cls.__dict__.get("_call_has_training") is None:
-            params = inspect.signature(self.call).parameters
-            cls._call_has_training = "training" in params or any(
-                p.kind == p.VAR_KEYWORD for p in params.values())
+        params = cls.__dict__.get("_call_params")
+        if params is None:
+            signature = inspect.signature(self.call).parameters
+            var_kw = any(p.kind == p.VAR_KEYWORD for p in signature.values())
+            params = cls._call_params = ("training" in signature or var_kw, "mask" in signature)
+        if params[0] and training is not None:  # else call()'s own default applies, as in Keras
+            kwargs = dict(kwargs, training=training)
+        if params[1] and "mask" not in kwargs:
+            kwargs = dict(kwargs, mask=mask)
         outer = _context.training
         _context.training = training
+        _context.depth += 1
         try:
-            if cls._call_has_training:
-                return self.call(inputs, *args, training=training, **kwargs)
             return self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
+            _context.depth -= 1
 
-    def __call__(self, inputs, *args, training=None, **kwargs):
-        if _is_symbolic(inputs):
-            return self._symbolic_call(inputs, args, kwargs)
+    def __call__(self, *args, **kwargs):
+        """Run the layer: convert and check the inputs, build at the first call, then ``call``;
+        afterwards add the activity penalty and attach the output mask (``_keras_mask``)."""
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f'Layer "{self.name}" was called without its `inputs` argument.')
+            args = (kwargs.pop("inputs"),)
+        training = kwargs.pop("training", None)
+        mask = kwargs.pop("mask", None)
+        if is_symbolic(args) or (kwargs and is_symbolic(kwargs)):
+            if training is not None:
+                kwargs["training"] = training
+            if mask is not None:
+                kwargs["mask"] = mask
+            return self._symbolic_call(args, kwargs)
         if training is None:
             training = _context.training
+        inputs = args[0]
         if isinstance(inputs, (list, tuple)):
             inputs = type(inputs)(self._convert(x) for x in inputs)
-            shapes = [tuple(x.shape) for x in inputs]
+            shapes = [tuple(x.shape) if isinstance(x, Tensor) else None for x in inputs]
         else:
             inputs = self._convert(inputs)
             shapes = tuple(inputs.shape) if isinstance(inputs, Tensor) else None
+        rest = tuple(self._convert_arg(a) for a in args[1:]) if len(args) > 1 else ()
+        spec = self.input_spec
+        if spec is not None and not (isinstance(spec, InputSpec) and isinstance(inputs, Tensor)):
+            self._check_input_count(inputs)
         first = not self.built
         if first:
             self._maybe_build(_batchless(shapes))
         if self.input_spec is not None:
             self._check_inputs(shapes)
-        if self._losses:
-            self._losses.clear()
-        outputs = self._call_inner(inputs, training, args, kwargs)
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None) if isinstance(inputs, Tensor) else \
+                _mask_of(inputs)
+        if _context.depth == 0 and _context.losses_added:
+            self._clear_losses()
+        outputs = self._call_inner(inputs, training, rest, kwargs, mask)
+        if self.__dict__.get("_activity_regularizer") is not None:
+            self._add_activity_losses(outputs)
+        if self.supports_masking and (mask is not None or
+                                      type(self).compute_mask is not Layer.compute_mask):
+            _attach_mask(outputs, self.compute_mask(inputs, mask))
         if first and self._output_shape is None:
             self._output_shape = _map(
                 lambda t: (None,) + tuple(t.shape[1:]) if isinstance(t, Tensor) else None, outputs)
         return outputs
 
-    def _symbolic_call(self, inputs, args, kwargs):
-        """Calling a layer on KerasTensors: build it, infer the output shape, record a Node."""
-        shapes = _map(lambda t: t.shape, inputs)
+    def _add_activity_losses(self, outputs):
+        for y in _flatten(outputs):
+            if isinstance(y, Tensor):
+                loss = self.activity_regularizer(y)
+                self.add_loss(loss / y.shape[0] if y.ndim else loss)
+
+    def _symbolic_call(self, args, kwargs):
+        """Calling a layer on KerasTensors: build it, infer the outputs, record a ``Node``."""
+        inputs = args[0]
+        self._check_input_count(inputs)
+        shapes = _map(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
         if isinstance(shapes, tuple) and not isinstance(inputs, KerasTensor):
             shapes = list(shapes)
         self._maybe_build(shapes)
         self._check_inputs(shapes)
-        if type(self).compute_output_shape is not Layer.compute_output_shape:
+        has_mask = any(isinstance(t, KerasTensor) and t._keras_mask is not None
+                       for t in _flatten([list(args), kwargs]))
+        if (type(self).compute_output_shape is not Layer.compute_output_shape and len(args) == 1
+                and not kwargs and not has_mask and not self.supports_masking):
             outputs = _shapes_to_tensors(self.compute_output_shape(shapes), self.dtype)
         else:
-            outputs = self._run_on_zeros(inputs)
-        node = Node(self, inputs, outputs, kwargs)
-        for i, t in enumerate(_flatten(outputs)):
-            t._node, t._index, t.name = node, i, self.name
-        self._output_shape = _map(lambda t: t.shape, outputs)
+            outputs = self._run_on_zeros(args, kwargs)
+        Node(self, args, kwargs, outputs)
+        for t in _flatten(outputs):
+            t.name = self.name
+        if self._output_shape is None or len(self._inbound_nodes) == 1:
+            self._output_shape = _map(lambda t: t.shape, outputs)
         return outputs
+
+    # --- the functional graph seen from a layer ----------------------------------------------
+    @property
+    def inbound_nodes(self):
+        """The layer's calls on symbolic tensors (``Node`` objects), in call order."""
+        return list(self._inbound_nodes)
+
+    def _node_attribute(self, attribute, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus has no '
+                                 f"defined {what}.")
+        values = getattr(self._inbound_nodes[0], attribute)
+        return values[0] if len(values) == 1 else values
+
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call (Keras 3: several calls → the first)."""
+        return self._node_attribute("input_tensors", "input")
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call."""
+        return self._node_attribute("output_tensors", "output")
+
+    def _unique_shape(self, attribute, what):
+        if f"_{what}_override" in self.__dict__:
+            return self.__dict__[f"_{what}_override"]
+        if not self._inbound_nodes:
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus has no '
+                                 f"defined {what.replace('_', ' ')}.")
+        shapes = []
+        for node in self._inbound_nodes:
+            values = [t.shape for t in getattr(node, attribute)]
+            shape = values[0] if len(values) == 1 else values
+            if shape not in shapes:
+                shapes.append(shape)
+        if len(shapes) > 1:
+            raise AttributeError(
+                f'The layer "{self.name}" has multiple inbound nodes, with different '
+                f'{what.replace("_", " ")}s. Hence the notion of "{what.replace("_", " ")}" is '
+                f"ill-defined for the layer. Received: {what}s {shapes}"
+            )
+        return shapes[0]
+
+    @property
+    def input_shape(self):
+        """The input shape of the layer's calls (an error if they differ)."""
+        return self._unique_shape("input_tensors", "input_shape")
+
+    @input_shape.setter
+    def input_shape(self, value):
+        self.__dict__["_input_shape_override"] = value
+
+    @property
+    def output_shape(self):
+        """The output shape of the layer's calls (an error if they differ)."""
+        return self._unique_shape("output_tensors", "output_shape")
+
+    @output_shape.setter
+    def output_shape(self, value):
+        self.__dict__["_output_shape_override"] = value
 
     # --- configuration --------------------------------------------------------------------------
     def get_config(self):
@@ -608,6 +776,35 @@ def _shapes_to_tensors(shapes, dtype):
     return type(shapes)(_shapes_to_tensors(s, dtype) for s in shapes)
 
 
+def _unflatten_like(structure, leaves):
+    """Rebuild ``structure`` from an iterator of leaves given in ``_flatten`` order."""
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_unflatten_like(s, leaves) for s in structure)
+    if isinstance(structure, dict):
+        values = {k: _unflatten_like(structure[k], leaves) for k in sorted(structure)}
+        return {k: values[k] for k in structure}
+    return next(leaves)
+
+
+def _mask_of(inputs):
+    """The mask attached to ``inputs`` (a list of masks for a list of inputs), or None."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        return None if all(m is None for m in masks) else masks
+    return getattr(inputs, "_keras_mask", None)
+
+
+def _attach_mask(outputs, mask):
+    """Attach ``mask`` to the outputs that carry none yet (one mask per output, or one for all)."""
+    if mask is None:
+        return
+    outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outs)
+    for y, m in zip(outs, masks):
+        if isinstance(y, Tensor) and m is not None and getattr(y, "_keras_mask", None) is None:
+            y._keras_mask = m.data if isinstance(m, Tensor) else m
+
+
 def _unique(variables):
     """Drop repeats (a weight shared by two layers is listed once)."""
     seen, out = set(), []
@@ -635,8 +832,7 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + tuple(shape)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name)
-        self.output._node = Node(self, [], self.output)
+        Node(self, (), {}, KerasTensor(self.batch_shape, self.dtype, name=self.name))
         self._output_shape = self.batch_shape
 
     def get_config(self):

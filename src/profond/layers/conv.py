@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv1D``, ``Conv2D``, ``Conv2DTranspose`` (channels-last by default).
+"""Convolution layers: ``Conv1D``, ``Conv2D``, ``Conv3D`` and their transposes (channels-last by
+default); the depthwise and separable ones are in ``conv_depthwise.py``.
 
 A 2-D convolution slides a (kh, kw, C, F) kernel over the image (cross-correlation, as every
 deep-learning library):
@@ -6,21 +7,29 @@ deep-learning library):
     y[n, i, j, f] = g( b[f] + Σ_{u,v,c} x[n, i·s + u·d, j·s + v·d, c] · W[u, v, c, f] )
 
 computed by ``profond.ops.conv2d`` as im2col + one GEMM. ``Conv1D`` is the same op on a 1-pixel-high
-image. Kernels are stored in Keras's layouts, so Keras weights load as they are:
-Conv1D (k, C, F), Conv2D (kh, kw, C, F), Conv2DTranspose (kh, kw, F, C).
+image; ``Conv3D``, grouped convolutions and the 1-D / 3-D transposes use the general
+``profond.ops.conv_nd``. Kernels are stored in Keras's layouts, so Keras weights load as they are:
+Conv1D (k, C/G, F), Conv2D (kh, kw, C/G, F), Conv3D (kd, kh, kw, C/G, F), the transposes (k…, F, C).
 """
 
 from profond import activations, initializers, ops
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize, fused_activation
 from profond.ops.conv import conv2d, conv2d_transpose, conv_output_length
+from profond.ops.conv_nd import conv, conv_transpose
 from profond.registry import register_serializable
 
 # --- argument helpers shared by the conv, pooling and reshaping layers --------------------------
 
 
-def normalize_tuple(value, n, name):
-    """``3`` → ``(3, 3)`` (for n=2); a sequence must have n positive ints."""
+def _owner(layer):
+    return f'Layer "{layer}": ' if layer else ""
+
+
+def normalize_tuple(value, n, name, layer=None):
+    """``3`` → ``(3, 3)`` (for n=2); a sequence must have n positive ints. ``layer``: a name
+    for the error message."""
+    raw = value
     if isinstance(value, int):
         value = (value,) * n
     try:
@@ -28,15 +37,15 @@ def normalize_tuple(value, n, name):
     except (TypeError, ValueError):
         value = None
     if value is None or len(value) != n or any(v <= 0 for v in value):
-        raise ValueError(f"Expected `{name}` to be an int or a tuple of {n} positive ints. "
-                         f"Received: {name}={value}")
+        raise ValueError(f"{_owner(layer)}Expected `{name}` to be an int or a tuple of {n} "
+                         f"positive ints. Received: {name}={raw!r}")
     return value
 
 
-def normalize_padding(padding, allowed=("valid", "same")):
+def normalize_padding(padding, allowed=("valid", "same"), layer=None):
     p = str(padding).lower()
     if p not in allowed:
-        raise ValueError(f"Expected `padding` to be one of {', '.join(allowed)}. "
+        raise ValueError(f"{_owner(layer)}Expected `padding` to be one of {', '.join(allowed)}. "
                          f"Received: padding={padding!r}")
     return p
 
@@ -79,9 +88,14 @@ def make_shape(batch, spatial, channels, data_format):
 
 
 class BaseConv(Layer):
-    """What Conv1D and Conv2D share: arguments, weights, bias, activation, config."""
+    """What the convolutions share: arguments, weights, bias, activation, config.
+
+    Subclasses set ``rank`` (1, 2, 3) and ``_paddings``; ``groups`` G splits the C input channels
+    and the F filters into G groups convolved separately (kernel (k…, C/G, F)).
+    """
 
     rank = 2
+    _paddings = ("valid", "same")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
@@ -92,21 +106,23 @@ class BaseConv(Layer):
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError(f'Invalid value for argument `filters` of layer "{self.name}". '
                              f"Expected a strictly positive int. Received: filters={filters}")
-        if groups != 1:
-            raise ValueError(f'Layer "{self.name}": only groups=1 is supported. '
-                             f"Received: groups={groups}")
-        self.filters = filters
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
-        self.strides = normalize_tuple(strides, self.rank, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
-        allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
-        self.padding = normalize_padding(padding, allowed)
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+            raise ValueError(f'Layer "{self.name}": the number of groups must be a positive '
+                             f"int. Received: groups={groups}")
+        if filters % groups:
+            raise ValueError(f'Layer "{self.name}": the number of filters must be evenly '
+                             f"divisible by the number of groups. Received: groups={groups}, "
+                             f"filters={filters}")
+        self.filters, self.groups = filters, groups
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self.name)
+        self.strides = normalize_tuple(strides, self.rank, "strides", self.name)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self.name)
+        self.padding = normalize_padding(padding, self._paddings, self.name)
         self.data_format = normalize_data_format(data_format)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f'Layer "{self.name}": strides > 1 not supported with '
                              f"dilation_rate > 1. Received: strides={self.strides}, "
                              f"dilation_rate={self.dilation_rate}")
-        self.groups = 1
         self.activation = activations.get(activation)
         self._fused = fused_activation(activation, self.activation)  # run inside the conv op
         self.use_bias = bool(use_bias)
@@ -122,13 +138,17 @@ class BaseConv(Layer):
         self.bias = None
 
     def _kernel_shape(self, in_channels):
-        return self.kernel_size + (in_channels, self.filters)
+        return self.kernel_size + (in_channels // self.groups, self.filters)
 
     def build(self, input_shape):
         channels = spatial_shape(input_shape, self.data_format)[1]
         if channels is None:
             raise ValueError(f'The channel dimension of the inputs to layer "{self.name}" '
                              f"should be defined. Received: input_shape={input_shape}")
+        if channels % self.groups:
+            raise ValueError(f'Layer "{self.name}": the number of input channels must be evenly '
+                             f"divisible by the number of groups. Received: groups={self.groups}"
+                             f", input_shape={tuple(input_shape)}")
         self.kernel = self.add_weight(
             shape=self._kernel_shape(channels), initializer=self.kernel_initializer,
             name="kernel", regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
@@ -144,6 +164,12 @@ class BaseConv(Layer):
         if self.use_bias:
             y = y + self.bias
         return self.activation(y)
+
+    def call(self, inputs):
+        """The general path (any rank, groups): ``profond.ops.conv_nd.conv``, then b and g."""
+        x = to_channels_last(inputs, self.data_format)
+        y = conv(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+        return from_channels_last(self._bias_activation(y), self.data_format)
 
     def compute_output_shape(self, input_shape):
         spatial, _ = spatial_shape(input_shape, self.data_format)
@@ -178,7 +204,7 @@ class BaseConv(Layer):
 
 @register_serializable()
 class Conv2D(BaseConv):
-    """2-D convolution: y = g(b + W ⋆ x), kernel (kh, kw, C, F), input (N, H, W, C).
+    """2-D convolution: y = g(b + W ⋆ x), kernel (kh, kw, C/groups, F), input (N, H, W, C).
 
     'valid' padding gives H' = ⌊(H − d(kh − 1) − 1)/s⌋ + 1; 'same' gives H' = ⌈H/s⌉.
 
@@ -193,11 +219,14 @@ class Conv2D(BaseConv):
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), **kwargs):
+                 dilation_rate=(1, 1), groups=1, **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+                         data_format=data_format, dilation_rate=dilation_rate, groups=groups,
+                         **kwargs)
 
     def call(self, inputs):
+        if self.groups > 1:
+            return super().call(inputs)
         x = to_channels_last(inputs, self.data_format)
         if self._fused is not None:
             y = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
@@ -212,8 +241,9 @@ class Conv2D(BaseConv):
 class Conv1D(BaseConv):
     """1-D convolution over time: y[n, t, f] = g(b[f] + Σ_{u,c} x[n, t·s + u·d, c] · W[u, c, f]).
 
-    Input (N, T, C), kernel (k, C, F). ``padding="causal"`` pads d·(k − 1) zeros on the left only,
-    so the output at t never sees inputs after t. Runs as a 2-D convolution of height 1.
+    Input (N, T, C), kernel (k, C/groups, F). ``padding="causal"`` pads d·(k − 1) zeros on the
+    left only, so the output at t never sees inputs after t. Runs as a 2-D convolution of height 1
+    (a grouped one through ``profond.ops.conv_nd``).
 
     >>> import profond as pf
     >>> pf.layers.Conv1D(4, 5)(pf.ones((2, 40, 1))).shape
@@ -221,11 +251,13 @@ class Conv1D(BaseConv):
     """
 
     rank = 1
+    _paddings = ("valid", "same", "causal")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, **kwargs):
+                 dilation_rate=1, groups=1, **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+                         data_format=data_format, dilation_rate=dilation_rate, groups=groups,
+                         **kwargs)
 
     def call(self, inputs):
         x = to_channels_last(inputs, self.data_format)
@@ -234,12 +266,37 @@ class Conv1D(BaseConv):
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
             x = ops.pad(x, [[0, 0], [left, 0], [0, 0]])
             padding = "valid"
-        n, t, c = x.shape
-        k = self.kernel
-        y = conv2d(ops.reshape(x, (n, 1, t, c)), ops.reshape(k, (1,) + tuple(k.shape)),
+        if self.groups > 1:
+            y = conv(x, self.kernel, self.strides, padding, self.dilation_rate)
+        else:
+            n, t, c = x.shape
+            k = self.kernel
+            y = conv2d(ops.reshape(x, (n, 1, t, c)), ops.reshape(k, (1,) + tuple(k.shape)),
                        (1, self.strides[0]), padding, (1, self.dilation_rate[0]))
-        y = ops.reshape(y, (n, y.shape[2], self.filters))
+            y = ops.reshape(y, (n, y.shape[2], self.filters))
         return from_channels_last(self._bias_activation(y), self.data_format)
+
+
+@register_serializable()
+class Conv3D(BaseConv):
+    """3-D convolution of volumes (N, D, H, W, C) (video, medical scans), kernel
+    (kd, kh, kw, C/groups, F):
+
+        y[n, i, j, l, f] = g(b[f] + Σ_{u,v,w,c} x[n, i·s + u·d, j·s + v·d, l·s + w·d, c]
+                                                · W[u, v, w, c, f])
+
+    >>> import profond as pf
+    >>> pf.layers.Conv3D(4, 3, padding="same")(pf.ones((1, 8, 8, 8, 2))).shape
+    (1, 8, 8, 8, 4)
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1, 1), groups=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, groups=groups,
+                         **kwargs)
 
 
 def deconv_output_length(size, k, stride, padding, output_padding=None, dilation=1):
@@ -255,15 +312,84 @@ def deconv_output_length(size, k, stride, padding, output_padding=None, dilation
     return (size - 1) * stride + k - 2 * pad + output_padding
 
 
+class BaseConvTranspose(BaseConv):
+    """A transposed convolution (the input gradient of a convolution): upsamples by ``strides``.
+
+    Each input position scatters W[u, f, c]·x[n, i, c] over an output window at i·s:
+
+        y[n, i·s + u·d, f] += Σ_c x[n, i, c] · W[u, f, c]   (then + b, g)
+
+    Kernel (k…, F, C) as Keras's. 'same' padding gives n' = n·s; 'valid' n·s + max(k − s, 0);
+    ``output_padding`` p (< s) gives n' = (n − 1)·s + k − 2·pad + p, pad = k//2 for 'same'.
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, **kwargs):
+        groups = kwargs.pop("groups", 1)  # accepted only as 1 (older profond configs hold it)
+        if groups != 1:
+            raise ValueError(f"{type(self).__name__} does not take `groups` (as Keras). "
+                             f"Received: groups={groups}")
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+        self.output_padding = None
+        if output_padding is not None:
+            pads = ((output_padding,) * self.rank if isinstance(output_padding, int)
+                    else tuple(output_padding))
+            self.output_padding = tuple(int(p) for p in pads)
+            if len(self.output_padding) != self.rank or any(
+                    not 0 <= p < s for p, s in zip(self.output_padding, self.strides)):
+                raise ValueError(f'Layer "{self.name}": `output_padding` must be {self.rank} '
+                                 f"int(s) ≥ 0 and strictly less than `strides`. Received: "
+                                 f"output_padding={output_padding}, strides={self.strides}")
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (self.filters, in_channels)
+
+    def _out_spatial(self, spatial):
+        pads = self.output_padding or (None,) * self.rank
+        return tuple(deconv_output_length(n, k, s, self.padding, p, d) for n, k, s, p, d in
+                     zip(spatial, self.kernel_size, self.strides, pads, self.dilation_rate))
+
+    def call(self, inputs):
+        x = to_channels_last(inputs, self.data_format)
+        y = conv_transpose(x, self.kernel, self._out_spatial(x.shape[1:-1]), self.strides,
+                           self.padding, self.dilation_rate)
+        return from_channels_last(self._bias_activation(y), self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        spatial, _ = spatial_shape(input_shape, self.data_format)
+        return make_shape(input_shape[0], self._out_spatial(spatial), self.filters,
+                          self.data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["groups"]
+        config["output_padding"] = (None if self.output_padding is None
+                                    else list(self.output_padding))
+        return config
+
+
 @register_serializable()
-class Conv2DTranspose(BaseConv):
-    """Transposed 2-D convolution (the input gradient of Conv2D): upsamples by ``strides``.
+class Conv1DTranspose(BaseConvTranspose):
+    """Transposed 1-D convolution: (N, T, C) → (N, T', F), kernel (k, F, C).
 
-    Each input pixel scatters W[:, :, f, c]·x[n, i, j, c] over an output window at (i·s, j·s):
+    >>> import profond as pf
+    >>> pf.layers.Conv1DTranspose(2, 3, strides=2, padding="same")(pf.ones((1, 5, 4))).shape
+    (1, 10, 2)
+    """
 
-        y[n, i·s + u·d, j·s + v·d, f] += Σ_c x[n, i, j, c] · W[u, v, f, c]   (then + b, g)
+    rank = 1
 
-    Kernel (kh, kw, F, C) as Keras's. 'same' padding gives H' = H·s; 'valid' H·s + max(kh − s, 0).
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         output_padding=output_padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
+
+
+@register_serializable()
+class Conv2DTranspose(BaseConvTranspose):
+    """Transposed 2-D convolution: (N, H, W, C) → (N, H', W', F), kernel (kh, kw, F, C).
 
     >>> import profond as pf
     >>> pf.layers.Conv2DTranspose(3, 3, strides=2, padding="same")(pf.ones((1, 7, 7, 8))).shape
@@ -275,36 +401,38 @@ class Conv2DTranspose(BaseConv):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  output_padding=None, data_format=None, dilation_rate=(1, 1), **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
-        self.output_padding = (None if output_padding is None else
-                               tuple(int(p) for p in normalize_tuple(output_padding, 2,
-                                                                     "output_padding")))
+                         output_padding=output_padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
 
-    def _kernel_shape(self, in_channels):
-        return self.kernel_size + (self.filters, in_channels)
-
-    def _out_hw(self, hw):
-        ops_ = self.output_padding or (None, None)
-        return tuple(deconv_output_length(s, k, st, self.padding, op, d) for s, k, st, op, d in
-                     zip(hw, self.kernel_size, self.strides, ops_, self.dilation_rate))
-
-    def call(self, inputs):
+    def call(self, inputs):  # the tuned 2-D path of profond.ops.conv
         x = to_channels_last(inputs, self.data_format)
-        y = conv2d_transpose(x, self.kernel, self._out_hw(x.shape[1:3]), self.strides,
-                                 self.padding, self.dilation_rate)
+        y = conv2d_transpose(x, self.kernel, self._out_spatial(x.shape[1:3]), self.strides,
+                             self.padding, self.dilation_rate)
         return from_channels_last(self._bias_activation(y), self.data_format)
 
-    def compute_output_shape(self, input_shape):
-        spatial, _ = spatial_shape(input_shape, self.data_format)
-        return make_shape(input_shape[0], self._out_hw(spatial), self.filters, self.data_format)
 
-    def get_config(self):
-        config = super().get_config()
-        config["output_padding"] = (None if self.output_padding is None
-                                    else list(self.output_padding))
-        return config
+@register_serializable()
+class Conv3DTranspose(BaseConvTranspose):
+    """Transposed 3-D convolution: (N, D, H, W, C) → (N, D', H', W', F), kernel
+    (kd, kh, kw, F, C).
+
+    >>> import profond as pf
+    >>> pf.layers.Conv3DTranspose(2, 3, strides=2, padding="same")(pf.ones((1, 3, 4, 5, 1))).shape
+    (1, 6, 8, 10, 2)
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                 data_format=None, output_padding=None, dilation_rate=(1, 1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         output_padding=output_padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
 
 
 Convolution1D = Conv1D
 Convolution2D = Conv2D
+Convolution3D = Conv3D
+Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose

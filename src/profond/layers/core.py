@@ -4,7 +4,7 @@ import math
 
 import numpy
 
-from profond import activations, initializers, ops
+from profond import activations, constraints, initializers, ops
 from profond.layers.base import InputSpec, Layer
 from profond.registry import register_serializable
 from profond.registry import serialize as _registry_serialize
@@ -55,6 +55,8 @@ class Dense(Layer):
     [(4, 3), (3,)]
     """
 
+    supports_masking = True  # the output keeps the input's mask
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
@@ -74,8 +76,8 @@ class Dense(Layer):
         self.kernel_regularizer = kernel_regularizer
         self.bias_regularizer = bias_regularizer
         self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.kernel = None
         self.bias = None
@@ -130,6 +132,8 @@ class Activation(Layer):
     >>> pf.layers.Activation("relu")(pf.constant([[-1.0, 2.0]])).numpy()
     array([[0., 2.]], dtype=float32)
     """
+
+    supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -236,6 +240,8 @@ class Dropout(Layer):
     array([[1., 1., 1.],
            [1., 1., 1.]], dtype=float32)
     """
+
+    supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -5,7 +5,8 @@
     GlobalAveragePooling2D   y[n, c] = 1/(H·W) Σ_{i,j} x[n, i, j, c]
 
 Strides default to the pool size (windows that tile the image: pooled by a reshape, no copy).
-The 1-D versions pool (N, T, C) sequences as 1-pixel-high images.
+The 1-D versions pool (N, T, C) sequences as 1-pixel-high images; the 3-D ones pool (N, D, H, W, C)
+volumes over d×h×w boxes.
 """
 
 from profond import ops
@@ -20,20 +21,20 @@ from profond.layers.conv import (
     to_channels_last,
 )
 from profond.ops.conv import conv_output_length
-from profond.ops.pooling import avg_pool2d, max_pool2d
+from profond.ops.pooling import avg_pool2d, avg_pool3d, max_pool2d, max_pool3d
 from profond.registry import register_serializable
 
 
 class BasePooling(Layer):
     rank = 2
-    _op = None  # max_pool2d or avg_pool2d from profond.ops.pooling
+    _op = None  # max_pool2d, avg_pool2d (ranks 1, 2), max_pool3d, avg_pool3d from ops.pooling
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size")
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", self.name)
         self.strides = (self.pool_size if strides is None
-                        else normalize_tuple(strides, self.rank, "strides"))
-        self.padding = normalize_padding(padding)
+                        else normalize_tuple(strides, self.rank, "strides", self.name))
+        self.padding = normalize_padding(padding, layer=self.name)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
@@ -123,6 +124,40 @@ class AveragePooling1D(BasePooling):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
+@register_serializable()
+class MaxPooling3D(BasePooling):
+    """Max over each d×h×w box of a volume (N, D, H, W, C).
+
+    >>> import profond as pf
+    >>> pf.layers.MaxPooling3D()(pf.ones((1, 4, 6, 8, 2))).shape
+    (1, 2, 3, 4, 2)
+    """
+
+    rank = 3
+    _op = staticmethod(max_pool3d)
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+@register_serializable()
+class AveragePooling3D(BasePooling):
+    """Mean over each d×h×w box of a volume ('same' padding: padded zeros are not counted).
+
+    >>> import profond as pf
+    >>> pf.layers.AveragePooling3D(2)(pf.ones((1, 4, 6, 8, 2))).shape
+    (1, 2, 3, 4, 2)
+    """
+
+    rank = 3
+    _op = staticmethod(avg_pool3d)
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
 class BaseGlobalPooling(Layer):
     rank = 2
     _reduce = None
@@ -190,6 +225,22 @@ class GlobalMaxPooling1D(BaseGlobalPooling):
     _reduce = staticmethod(ops.reduce_max)
 
 
+@register_serializable()
+class GlobalAveragePooling3D(BaseGlobalPooling):
+    """y[n, c] = 1/(D·H·W) Σ_{i,j,l} x[n, i, j, l, c]: (N, D, H, W, C) → (N, C)."""
+
+    rank = 3
+    _reduce = staticmethod(ops.reduce_mean)
+
+
+@register_serializable()
+class GlobalMaxPooling3D(BaseGlobalPooling):
+    """y[n, c] = max_{i,j,l} x[n, i, j, l, c]: (N, D, H, W, C) → (N, C)."""
+
+    rank = 3
+    _reduce = staticmethod(ops.reduce_max)
+
+
 MaxPool1D = MaxPooling1D
 MaxPool2D = MaxPooling2D
 AvgPool1D = AveragePooling1D
@@ -198,3 +249,7 @@ GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool1D = GlobalMaxPooling1D
 GlobalMaxPool2D = GlobalMaxPooling2D
+MaxPool3D = MaxPooling3D
+AvgPool3D = AveragePooling3D
+GlobalAvgPool3D = GlobalAveragePooling3D
+GlobalMaxPool3D = GlobalMaxPooling3D

@@ -21,7 +21,7 @@ Also here: ``Bidirectional``, ``TimeDistributed`` and ``Embedding`` (whose ``mas
 next recurrent layer skip the padding steps).
 """
 
-import weakref
+import inspect
 
 from profond import activations, backend, initializers, ops
 from profond import random as _random
@@ -31,24 +31,13 @@ from profond.layers.core import _serialize
 from profond.ops import recurrent as rnn_ops
 from profond.registry import deserialize, register_serializable, serialize
 
-# --- masks: Embedding(mask_zero=True) marks its output; the next RNN layer reads the mark -------
-
-_MASKS = {}
-
-
-def _set_mask(tensor, mask):
-    """Remember ``mask`` (a (batch, time) bool array) for ``tensor`` while it lives."""
-    key = id(tensor)
-    _MASKS[key] = (weakref.ref(tensor, lambda _, k=key: _MASKS.pop(k, None)), mask)
+# --- masks travel on tensors (``tensor._keras_mask``, attached by ``Layer.__call__``) ----------
 
 
 def get_mask(tensor):
     """The mask attached to ``tensor`` by a masking layer (``Embedding(mask_zero=True)``), or
     None."""
-    entry = _MASKS.get(id(tensor))
-    if entry is not None and entry[0]() is tensor:
-        return entry[1]
-    return None
+    return getattr(tensor, "_keras_mask", None)
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -120,6 +109,12 @@ class _Cell(Layer):
 
     def _bias_init(self):
         return self.bias_initializer
+
+    def get_initial_state(self, batch_size=None):
+        """Zero states, one (batch_size, units) tensor per state."""
+        sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
+        xp = backend.default_module()
+        return [Tensor._wrap(xp.zeros((batch_size, n), dtype=self.dtype)) for n in sizes]
 
     # --- dropout: the same mask at every step of a sequence (as Keras) ---------------------
     def reset_dropout_mask(self):
@@ -244,10 +239,7 @@ class LSTMCell(_Cell):
         if self.fused:
             h, c = rnn_ops.LSTMGates()(z, c)
         else:
-            zi, zf, zc, zo = ops.split(z, 4, axis=-1)
-            act, rec = self.activation, self.recurrent_activation
-            c = rec(zf) * c + rec(zi) * act(zc)
-            h = rec(zo) * act(c)
+            h, c = rnn_ops.lstm_gates(z, c, self.activation, self.recurrent_activation)
         return h, [h, c]
 
     def get_config(self):
@@ -303,18 +295,15 @@ class GRUCell(_Cell):
             hz = ops.dense(h_in, self.recurrent_kernel, b_rec)
             if self.fused:
                 h = rnn_ops.GRUGates()(xz, hz, h)
-                return h, [h]
-            xz_z, xz_r, xz_h = ops.split(xz, 3, axis=-1)
-            hz_z, hz_r, hz_h = ops.split(hz, 3, axis=-1)
-            z, r = rec(xz_z + hz_z), rec(xz_r + hz_r)
-            hh = act(xz_h + r * hz_h)
-        else:
-            n = self.units
-            u = self.recurrent_kernel
-            xz_z, xz_r, xz_h = ops.split(xz, 3, axis=-1)
-            hz = ops.matmul(h_in, u[:, : 2 * n])
-            z, r = rec(xz_z + hz[:, :n]), rec(xz_r + hz[:, n:])
-            hh = act(xz_h + ops.matmul(r * h_in, u[:, 2 * n:]))
+            else:
+                h = rnn_ops.gru_gates(xz, hz, h, act, rec)
+            return h, [h]
+        n = self.units  # reset before the product: ĥ = tanh(xz_h + (r ⊙ h)U_h)
+        u = self.recurrent_kernel
+        xz_z, xz_r, xz_h = ops.split(xz, 3, axis=-1)
+        hz = ops.matmul(h_in, u[:, : 2 * n])
+        z, r = rec(xz_z + hz[:, :n]), rec(xz_r + hz[:, n:])
+        hh = act(xz_h + ops.matmul(r * h_in, u[:, 2 * n:]))
         h = z * h + (1 - z) * hh
         return h, [h]
 
@@ -323,6 +312,133 @@ class GRUCell(_Cell):
         config.update({"recurrent_activation": activations.serialize(self.recurrent_activation),
                        "reset_after": self.reset_after})
         return config
+
+
+# --- nested states: a cell's state is a tensor or a (nested) list / tuple of tensors ------------
+
+
+def _nest_map(fn, structure):
+    """``fn`` applied to every leaf of a nested list / tuple, in the same structure."""
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_nest_map(fn, s) for s in structure)
+    return fn(structure)
+
+
+def _nest_flatten(structure):
+    """The leaves of a nested list / tuple, depth first."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for s in structure for leaf in _nest_flatten(s)]
+    return [structure]
+
+
+def _nest_pack(structure, flat):
+    """The leaves ``flat`` put back into the shape of ``structure``."""
+    leaves = iter(flat)
+    return _nest_map(lambda _: next(leaves), structure)
+
+
+def _as_state_list(states):
+    """A cell's states as a list (a single tensor becomes [tensor], as Keras passes them)."""
+    return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
+def _check_cell(cell):
+    if not hasattr(cell, "state_size") or not callable(getattr(cell, "call", None)):
+        raise ValueError("The RNN cell should have a `state_size` attribute (single integer or "
+                         "list of integers, one integer per RNN state) and a "
+                         f"`call(inputs, states)` method. Received: cell={cell}")
+
+
+def _output_size(cell):
+    size = getattr(cell, "output_size", None)
+    return size if size is not None else _nest_flatten(cell.state_size)[0]
+
+
+def _initial_state(cell, batch_size, dtype):
+    """The cell's starting states (its ``get_initial_state``, else zeros of ``state_size``)."""
+    if hasattr(cell, "get_initial_state"):
+        states = cell.get_initial_state(batch_size=batch_size)
+    else:
+        xp = backend.default_module()
+        states = _nest_map(lambda n: Tensor._wrap(xp.zeros((batch_size, n), dtype=dtype)),
+                           cell.state_size)
+    return _as_state_list(states)
+
+
+def _takes_training(layer):
+    return "training" in inspect.signature(layer.call).parameters
+
+
+@register_serializable()
+class StackedRNNCells(Layer):
+    """Several cells as one: the output of each is the input of the next, within a time step.
+
+    ``state_size`` is the list of the cells' state sizes (each cell's states nested in it), the
+    output that of the last cell. ``RNN([cell1, cell2])`` builds one.
+
+    >>> import profond as pf
+    >>> cells = pf.layers.StackedRNNCells([pf.layers.LSTMCell(4), pf.layers.GRUCell(3)])
+    >>> cells.state_size
+    [[4, 4], 3]
+    >>> pf.layers.RNN(cells)(pf.ones((2, 5, 6))).shape
+    (2, 3)
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(cells, (list, tuple)) or not cells:
+            raise ValueError(f"StackedRNNCells expects a non-empty list of cells. "
+                             f"Received: cells={cells}")
+        for cell in cells:
+            _check_cell(cell)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        return [cell.state_size for cell in self.cells]
+
+    @property
+    def output_size(self):
+        return _output_size(self.cells[-1])
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if isinstance(cell, Layer):
+                cell._maybe_build(shape)
+            shape = shape[:-1] + (_output_size(cell),)
+
+    def get_initial_state(self, batch_size=None):
+        return [_unwrap(cell, _initial_state(cell, batch_size, self.dtype)) for cell in self.cells]
+
+    def reset_dropout_mask(self):
+        for cell in self.cells:
+            if hasattr(cell, "reset_dropout_mask"):
+                cell.reset_dropout_mask()
+
+    def call(self, inputs, states, training=None):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            kwargs = {"training": training} if _takes_training(cell) else {}
+            inputs, cell_states = cell.call(inputs, _as_state_list(cell_states), **kwargs)
+            new_states.append(_unwrap(cell, _as_state_list(cell_states)))
+        return inputs, new_states
+
+    def get_config(self):
+        config = super().get_config()
+        config["cells"] = [serialize(cell) for cell in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["cells"] = [deserialize(c) for c in config["cells"]]
+        return cls(**config)
+
+
+def _unwrap(cell, states):
+    """A cell with one unnested state keeps it bare inside a stack (Keras's nesting)."""
+    return states[0] if not isinstance(cell.state_size, (list, tuple)) else states
 
 
 # --- the layers that run a cell over a sequence ---------------------------------------------------
@@ -337,11 +453,17 @@ _LAYER_ARGS = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_
 class RNN(Layer):
     """Runs ``cell`` over the time axis of a (batch, time, features) input.
 
-    Returns the last output (batch, units), or every step's (batch, time, units) with
-    ``return_sequences=True``; ``return_state=True`` adds the final states: ``(output, *states)``.
-    ``go_backwards=True`` reads the sequence from the end (outputs then come in that order, as
-    Keras). A mask (from ``Embedding(mask_zero=True)`` or ``mask=``) keeps the previous output and
-    state at masked steps. ``initial_state=`` sets the starting states.
+    The cell is any layer with ``state_size`` and ``call(inputs, states)`` returning
+    ``(output, new_states)`` (states: a tensor or a nested list of them); a list of cells is
+    stacked (``StackedRNNCells``). Returns the last output (batch, units), or every step's
+    (batch, time, units) with ``return_sequences=True``; ``return_state=True`` adds the final
+    states, flattened: ``(output, *states)``. ``go_backwards=True`` reads the sequence from the
+    end (outputs then come in that order, as Keras). A mask (from ``Embedding(mask_zero=True)``,
+    ``Masking`` or ``mask=``) keeps the previous output and states at masked steps (zeros before
+    the first real step, or always with ``zero_output_for_mask=True``). ``initial_state=`` sets
+    the starting states. ``stateful=True`` starts each batch from the last batch's final states
+    (a fixed batch size; ``reset_states()`` zeroes them). ``unroll`` is accepted: the loop is the
+    same either way.
 
     >>> import profond as pf
     >>> pf.layers.RNN(pf.layers.LSTMCell(8), return_sequences=True)(pf.ones((2, 5, 3))).shape
@@ -351,55 +473,132 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
-        if stateful:
-            raise ValueError(f'Layer "{self.name}": stateful=True is not supported. '
-                             f"Received: stateful={stateful}")
         if isinstance(cell, (list, tuple)):
-            raise ValueError(f'Layer "{self.name}": stacked cells are not supported; stack RNN '
-                             f"layers instead. Received: cell={cell}")
+            cell = StackedRNNCells(cell)
+        _check_cell(cell)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.input_spec = InputSpec(ndim=3)
+        self._set_states(None)  # stateful: the final states of the last batch (flat list)
+        self._batch_size = None  # stateful: the fixed batch size
 
     @property
     def units(self):
         return self.cell.units
 
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
     def _state_sizes(self):
-        size = self.cell.state_size
-        return list(size) if isinstance(size, (list, tuple)) else [size]
+        """The size of each state, flattened."""
+        return _nest_flatten(self.cell.state_size)
 
     def build(self, input_shape):
         if input_shape[-1] is None:
             raise ValueError(f'The last dimension of the inputs to layer "{self.name}" should be '
                              f"defined. Received: input_shape={input_shape}")
-        self.cell._maybe_build((input_shape[0], input_shape[-1]))
+        if self.stateful and input_shape[0] is not None:
+            self._batch_size = input_shape[0]
+        if isinstance(self.cell, Layer):
+            self.cell._maybe_build((input_shape[0], input_shape[-1]))
+
+    def get_initial_state(self, batch_size):
+        """The states a sequence starts from when none are given: the cell's (zeros)."""
+        return _initial_state(self.cell, batch_size, self.dtype)
+
+    # --- stateful ----------------------------------------------------------------------------
+    def _symbolic_call(self, args, kwargs):
+        if not self.stateful:
+            return super()._symbolic_call(args, kwargs)
+        return _keeping_states([self], args, lambda: super(RNN, self)._symbolic_call(args, kwargs))
+
+    def _set_states(self, states):
+        """States are values, not weights: kept out of the layer's tracking (no saving, no
+        optimizer), and replaced at every batch without touching the layer's structure."""
+        self.__dict__["states"] = states
+
+    def reset_states(self, states=None):
+        """Set the states of a stateful layer to zeros (or to ``states``, a list of arrays)."""
+        if not self.stateful:
+            raise AttributeError(f'Layer "{self.name}" is not stateful: it keeps no states to '
+                                 "reset. Pass `stateful=True` to keep states between batches.")
+        if states is None:
+            self._set_states(None if self._batch_size is None else self._zero_states())
+            return
+        flat = _nest_flatten(states)
+        self._set_states([self._convert(s) for s in flat])
+        self._batch_size = self.states[0].shape[0]
+
+    reset_state = reset_states
+
+    def _zero_states(self):
+        return _nest_flatten(self.get_initial_state(self._batch_size))
+
+    def _stateful_states(self, batch):
+        if self._batch_size is None:
+            self._batch_size = batch
+        if batch != self._batch_size:
+            raise ValueError(f'Layer "{self.name}": if an RNN is stateful, the batch size of the '
+                             "input sequences must be the same as the batch size of the initial "
+                             f"state. Expected batch size: {self._batch_size}. "
+                             f"Received batch size: {batch}")
+        if self.states is None:
+            self._set_states(self._zero_states())
+        return _nest_pack(self._structure(batch), self.states)
+
+    def _structure(self, batch):
+        return self.get_initial_state(batch)
+
+    # --- the loop ----------------------------------------------------------------------------
+    def _given_states(self, initial_state, batch):
+        """``initial_state`` (a tensor or a flat or nested list) in the cell's state structure,
+        checked against the number and shapes of the states."""
+        structure = self._structure(batch)
+        flat, want = _nest_flatten(initial_state), _nest_flatten(structure)
+        if len(flat) != len(want):
+            raise ValueError(f'Layer "{self.name}" expects {len(want)} initial state(s) '
+                             f"(state_size={self.cell.state_size}). Received: {len(flat)} "
+                             "initial state(s)")
+        flat = [self._convert(s) for s in flat]
+        for got, w in zip(flat, want):
+            if tuple(got.shape) != tuple(w.shape):
+                raise ValueError(f'Layer "{self.name}": expected an initial state of shape '
+                                 f"{tuple(w.shape)}. Received: shape={tuple(got.shape)}")
+        return _nest_pack(structure, flat)
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
         if mask is None:
             mask = get_mask(inputs)
-        xp = backend.array_module(inputs.data)
-        if initial_state is None:
-            states = [Tensor._wrap(xp.zeros((inputs.shape[0], s), dtype=inputs.dtype))
-                      for s in self._state_sizes()]
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        batch = inputs.shape[0]
+        if initial_state is not None:
+            states = self._given_states(initial_state, batch)
+        elif self.stateful:
+            states = self._stateful_states(batch)
         else:
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
-                else [initial_state]
-            states = [self._convert(s) for s in states]
-        dropping = training and (self.cell.dropout > 0 or self.cell.recurrent_dropout > 0)
+            states = self.get_initial_state(batch)
+        cell = self.cell
+        dropping = training and (getattr(cell, "dropout", 0) > 0
+                                 or getattr(cell, "recurrent_dropout", 0) > 0)
         result = None
         if mask is None and not dropping:
             result = self._fused_loop(inputs, states)
         if result is None:
             result = self._loop(inputs, states, mask, training)
         sequence, last, states = result
+        flat_states = _nest_flatten(states)
+        if self.stateful:
+            xp = backend.array_module(inputs.data)
+            self._set_states([Tensor._wrap(xp.array(s.data)) for s in flat_states])
         output = sequence if self.return_sequences else last
-        return (output, *states) if self.return_state else output
+        return (output, *flat_states) if self.return_state else output
 
     def _fused_loop(self, inputs, states):
         """The fast path of a subclass: (sequence, last output, final states), or None where it
@@ -407,29 +606,47 @@ class RNN(Layer):
         return None
 
     def _loop(self, inputs, states, mask, training):
-        """The general loop: one ``cell.call`` per step (masks, dropout, custom cells)."""
+        """The general loop: one ``cell.call`` per step (masks, dropout, any cell)."""
         cell = self.cell
-        cell.reset_dropout_mask()
+        if hasattr(cell, "reset_dropout_mask"):
+            cell.reset_dropout_mask()
+        kwargs = {"training": training} if _takes_training(cell) else {}
+        if mask is not None:
+            mask = mask.data if isinstance(mask, Tensor) else mask
+            mask = backend.array_module(inputs.data).asarray(mask, dtype=bool)
         steps = inputs.shape[1]
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs, prev = [], None
         for t in order:
-            out, new_states = cell.call(inputs[:, t], states, training=training)
+            out, new_states = cell.call(inputs[:, t], states, **kwargs)
+            new_states = _as_state_list(new_states)
             if mask is not None:  # masked examples keep their previous output and states
-                m = mask[:, t : t + 1]
+                m = mask[:, t]
                 if prev is None or self.zero_output_for_mask:
                     prev = ops.zeros_like(out)
-                out = ops.where(m, out, prev)
-                new_states = [ops.where(m, s_new, s) for s_new, s in zip(new_states, states)]
+                out = _where(m, out, prev)
+                kept = [_where(m, a, b)
+                        for a, b in zip(_nest_flatten(new_states), _nest_flatten(states))]
+                new_states = _nest_pack(new_states, kept)
                 prev = out
             outputs.append(out)
-            states = list(new_states)
+            states = new_states
         sequence = ops.stack(outputs, axis=1) if self.return_sequences else None
         return sequence, outputs[-1], states
 
+    def compute_mask(self, inputs, mask=None):
+        """A sequence output keeps the time steps' mask; a last-step output has none."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self._state_sizes())
+        return output_mask
+
     def compute_output_shape(self, input_shape):
         b, t = input_shape[0], input_shape[1]
-        out = (b, t, self.cell.output_size) if self.return_sequences else (b, self.cell.output_size)
+        size = _output_size(self.cell)
+        out = (b, t, size) if self.return_sequences else (b, size)
         if self.return_state:
             return (out,) + tuple((b, s) for s in self._state_sizes())
         return out
@@ -452,6 +669,27 @@ class RNN(Layer):
         if cls is RNN:
             config["cell"] = deserialize(config["cell"])
         return cls(**config)
+
+
+def _keeping_states(rnns, args, symbolic_call):
+    """A symbolic call of stateful layers: the batch size must be static, and the shape
+    inference (which runs the layers on zeros) must not move their states."""
+    shape = args[0].shape
+    if shape[0] is None:
+        raise ValueError("When using `stateful=True` in a RNN, the batch size must be static "
+                         "(pass `batch_size` to `Input`, or `batch_input_shape` to the first "
+                         f"layer). Found dynamic batch size: sequence.shape={shape}")
+    kept = [rnn.states for rnn in rnns]
+    try:
+        return symbolic_call()
+    finally:
+        for rnn, states in zip(rnns, kept):
+            rnn._set_states(states)
+
+
+def _where(mask, new, old):
+    """new where mask (one bool per example) else old, for a state of any rank."""
+    return ops.where(mask.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
 
 
 def _make(cell_cls, units, kwargs):
@@ -551,9 +789,11 @@ class Bidirectional(Layer):
 
         y = merge(forward(x), reverse(backward(reverse(x))))
 
-    ``merge_mode``: "concat" (default), "sum", "mul", "ave" or None (a list of both). The backward
-    outputs are put back in time order before merging. Weights: the forward layer's, then the
-    backward layer's.
+    ``merge_mode``: "concat" (default), "sum", "mul", "ave" or None (a tuple of both). The backward
+    outputs are put back in time order before merging. ``backward_layer`` replaces the copy (it
+    must read the other way: a different ``go_backwards``). With ``return_state=True`` the result
+    is ``(output, *forward states, *backward states)``; ``initial_state`` is split the same way.
+    Weights: the forward layer's, then the backward layer's.
 
     >>> import profond as pf
     >>> pf.layers.Bidirectional(pf.layers.LSTM(4))(pf.ones((2, 5, 3))).shape
@@ -574,10 +814,15 @@ class Bidirectional(Layer):
             self.backward_layer = _clone(layer, name="backward_" + base,
                                          go_backwards=not layer.go_backwards)
         else:
+            _check_backward_layer(layer, backward_layer)
             self.backward_layer = backward_layer
+        # masked steps output zeros in both directions, so that the two line up (as Keras)
+        for sub in (self.forward_layer, self.backward_layer):
+            sub.zero_output_for_mask = layer.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
+        self.stateful = layer.stateful
         self.input_spec = InputSpec(ndim=3)
         self._initial_weights = weights
 
@@ -588,6 +833,20 @@ class Bidirectional(Layer):
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
+    def _symbolic_call(self, args, kwargs):
+        if not self.stateful:
+            return super()._symbolic_call(args, kwargs)
+        return _keeping_states([self.forward_layer, self.backward_layer], args,
+                               lambda: super(Bidirectional, self)._symbolic_call(args, kwargs))
+
+    def reset_states(self, states=None):
+        """Reset the states of both stateful layers (``states``: forward's then backward's)."""
+        half = None if states is None else len(states) // 2
+        self.forward_layer.reset_states(None if states is None else states[:half])
+        self.backward_layer.reset_states(None if states is None else states[half:])
+
+    reset_state = reset_states
+
     def call(self, inputs, initial_state=None, mask=None, training=None):
         f_state = b_state = None
         if initial_state is not None:
@@ -595,11 +854,11 @@ class Bidirectional(Layer):
             f_state, b_state = initial_state[:half], initial_state[half:]
         y_f = self.forward_layer(inputs, initial_state=f_state, mask=mask, training=training)
         y_b = self.backward_layer(inputs, initial_state=b_state, mask=mask, training=training)
-        states = []
+        states = ()
         if self.return_state:
             y_f, *s_f = y_f
             y_b, *s_b = y_b
-            states = s_f + s_b
+            states = tuple(s_f) + tuple(s_b)
         if self.return_sequences:
             y_b = y_b[:, ::-1]
         if self.merge_mode == "concat":
@@ -611,20 +870,32 @@ class Bidirectional(Layer):
         elif self.merge_mode == "mul":
             y = y_f * y_b
         else:
-            y = [y_f, y_b]
+            y = (y_f, y_b)
         if self.return_state:
-            return (*y, *states) if isinstance(y, list) else (y, *states)
+            return y + states if self.merge_mode is None else (y, *states)
         return y
 
-    def compute_output_shape(self, input_shape):
-        shape = self.forward_layer.compute_output_shape(input_shape)
-        out, states = (shape[0], list(shape[1:])) if self.return_state else (shape, [])
-        if self.merge_mode == "concat":
-            out = tuple(out[:-1]) + (out[-1] * 2,)
+    def compute_mask(self, inputs, mask=None):
+        """The sequence outputs keep the mask (each of the two with ``merge_mode=None``)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
         outs = [out, out] if self.merge_mode is None else [out]
+        if self.return_state:
+            n = len(self.forward_layer._state_sizes()) + len(self.backward_layer._state_sizes())
+            return outs + [None] * n
+        return outs if self.merge_mode is None else out
+
+    def compute_output_shape(self, input_shape):
+        f = self.forward_layer.compute_output_shape(input_shape)
+        b = self.backward_layer.compute_output_shape(input_shape)
+        (f, *s_f), (b, *s_b) = (f, b) if self.return_state else ((f,), (b,))
+        if self.merge_mode == "concat":
+            out = tuple(f[:-1]) + (f[-1] + b[-1],)
+        outs = [f, b] if self.merge_mode is None else [out if self.merge_mode == "concat" else f]
         if self.return_state or self.merge_mode is None:
-            return tuple(outs + states * 2)
-        return out
+            return tuple(outs + s_f + s_b)
+        return outs[0]
 
     def get_config(self):
         config = super().get_config()
@@ -640,6 +911,21 @@ class Bidirectional(Layer):
         if backward is not None:
             config["backward_layer"] = deserialize(backward)
         return cls(**config)
+
+
+def _check_backward_layer(layer, backward):
+    if not isinstance(backward, RNN):
+        raise ValueError("`backward_layer` must be a recurrent layer (SimpleRNN, LSTM, GRU, RNN). "
+                         f"Received: backward_layer={backward}")
+    if backward.go_backwards == layer.go_backwards:
+        raise ValueError("Forward layer and backward layer should have different `go_backwards` "
+                         f"value. Received: forward_layer.go_backwards={layer.go_backwards}, "
+                         f"backward_layer.go_backwards={backward.go_backwards}")
+    for attr in ("return_sequences", "return_state", "stateful"):
+        if getattr(backward, attr) != getattr(layer, attr):
+            raise ValueError("Forward layer and backward layer are expected to have the same "
+                             f'value for attribute "{attr}", got "{getattr(layer, attr)}" for '
+                             f'forward layer and "{getattr(backward, attr)}" for backward layer')
 
 
 @register_serializable()
@@ -731,10 +1017,7 @@ class Embedding(Layer):
         if idx.size and (idx.min() < 0 or idx.max() >= self.input_dim):
             raise ValueError(f'Layer "{self.name}": expected indices in [0, {self.input_dim}). '
                              f"Received: indices in [{int(idx.min())}, {int(idx.max())}]")
-        out = ops.gather(self.embeddings, idx)
-        if self.mask_zero:
-            _set_mask(out, idx != 0)
-        return out
+        return ops.gather(self.embeddings, idx)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

@@ -32,7 +32,9 @@ from profond.layers.base import (
     _is_symbolic,
     _map,
     _structure_changed,
+    _unflatten_like,
 )
+from profond.layers.op_layer import OpLayer, decode_argument, encode_argument
 from profond.models.training import Trainer
 from profond.registry import deserialize, register_serializable, registered_name
 
@@ -75,40 +77,14 @@ class Model(Trainer, Layer):
                                  f"symbolic tensors (from Input and layers). Received: {t!r}")
         self._inputs_struct = inputs
         self._outputs_struct = outputs
-        self.inputs = _flatten(inputs)
+        self.inputs = _flatten(inputs)  # dicts: values by sorted key, as Keras
         self.outputs = _flatten(outputs)
-        known = {id(t._node) for t in self.inputs}
         for t in self.inputs:
             if not isinstance(t._node.layer, InputLayer):
                 raise ValueError("The inputs of a functional Model must come from Input(). "
                                  f"Received: {t!r}")
-        # Topological order of the nodes, found iteratively from the outputs backwards.
-        order, seen = [], set()
-        stack = [(t._node, False) for t in reversed(self.outputs)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            if isinstance(node.layer, InputLayer) and id(node) not in known:
-                raise ValueError(
-                    f'Graph disconnected: cannot obtain the value of tensor "{node.layer.name}": '
-                    "it comes from an Input that is not in the model's `inputs`."
-                )
-            for t in reversed(_flatten(node.inputs)):
-                if isinstance(t, KerasTensor) and id(t._node) not in seen:
-                    stack.append((t._node, False))
-        self._nodes = [n for n in order if not isinstance(n.layer, InputLayer)]
-        layers = [t._node.layer for t in self.inputs]
-        for node in self._nodes:
-            if not any(layer is node.layer for layer in layers):
-                layers.append(node.layer)
-        self._layers[:] = layers
-        _structure_changed()
+        self.__dict__["_symbolic_losses"] = []
+        self._order_nodes()
         specs = [InputSpec(ndim=len(t.shape),
                            axes={i: d for i, d in enumerate(t.shape) if i and d is not None})
                  for t in self.inputs]
@@ -118,22 +94,159 @@ class Model(Trainer, Layer):
         self._graph = True
         self.built = True
 
-    def _run_graph(self, inputs):
-        values = {}
-        given = _flatten(inputs) if not isinstance(inputs, Tensor) else [inputs]
+    def _order_nodes(self):
+        """The nodes from the inputs to the outputs (and symbolic losses), in an order where each
+        node's inputs are ready: a depth-first walk back from the outputs, iterative."""
+        known = {id(t._node) for t in self.inputs}
+        order, seen, first_seen = [], set(), {}
+        targets = self.outputs + self._symbolic_losses
+        stack = [(t._node, False) for t in reversed(targets)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            first_seen.setdefault(id(node.layer), len(first_seen))
+            stack.append((node, True))
+            if isinstance(node.layer, InputLayer) and id(node) not in known:
+                raise ValueError(
+                    f'Graph disconnected: cannot obtain the value of tensor "{node.layer.name}": '
+                    "it comes from an Input that is not in the model's `inputs`."
+                )
+            for t in reversed(node.input_tensors):
+                if id(t._node) not in seen:
+                    stack.append((t._node, False))
+        self._nodes = [n for n in order if not isinstance(n.layer, InputLayer)]
+        # Keras's order of the layers: by depth (the longest path to an output), deepest first,
+        # then in the order the walk met them. Consumers come before producers in reversed(order).
+        depth = {}
+        for node in reversed(order):
+            d = depth.setdefault(id(node), 0)
+            for parent in node.parents:
+                depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+        layer_depth, operations = {}, []
+        for node in order:
+            key = id(node.layer)
+            if key not in layer_depth:
+                operations.append(node.layer)
+            layer_depth[key] = max(layer_depth.get(key, 0), depth[id(node)])
+        operations.sort(key=lambda la: (-layer_depth[id(la)], first_seen[id(la)]))
+        self.__dict__["_operations"] = operations
+        self._layers[:] = [layer for layer in operations if not isinstance(layer, OpLayer)]
+        _structure_changed()
+
+    @property
+    def operations(self):
+        """Every step of the graph: the layers and the recorded ops (``x + 1``…), in order."""
+        if self._graph:
+            return list(self._operations)
+        return self.layers
+
+    @property
+    def output_names(self):
+        """The names of the outputs, in ``outputs`` order: the name of the layer (or op) that
+        made each one, as Keras 3 (dict outputs are ordered by key)."""
+        if self._graph:
+            return [t._node.layer.name for t in self.outputs]
+        outputs = getattr(self, "outputs", None) or []
+        return [t._node.layer.name for t in outputs if isinstance(t, KerasTensor)]
+
+    @property
+    def output_keys(self):
+        """The key of each output in ``outputs`` order: the dict key for dict outputs, else the
+        output's name. Targets, losses and metrics given as dicts pair with outputs by these."""
+        if self._graph and isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct)
+        return self.output_names
+
+    @property
+    def input_names(self):
+        return [t.name for t in self.inputs] if self._graph else []
+
+    @property
+    def input(self):
+        if self._graph:
+            return self._inputs_struct
+        return Layer.input.fget(self)
+
+    @property
+    def output(self):
+        if self._graph:
+            return self._outputs_struct
+        return Layer.output.fget(self)
+
+    @property
+    def input_shape(self):
+        if self._graph:
+            return _map(lambda t: t.shape, self._inputs_struct)
+        return Layer.input_shape.fget(self)
+
+    @property
+    def output_shape(self):
+        if self._graph:
+            return _map(lambda t: t.shape, self._outputs_struct)
+        return Layer.output_shape.fget(self)
+
+    def add_loss(self, loss):
+        """Add a term to the cost. A symbolic tensor built from the model's inputs (a functional
+        model) is recorded and computed again at every call; anything else is added once."""
+        if isinstance(loss, KerasTensor) and self._graph:
+            self._symbolic_losses.append(loss)
+            self._order_nodes()
+            return
+        Layer.add_loss(self, loss)
+
+    def _given_inputs(self, inputs):
+        """The values for ``self.inputs``, in order, from a tensor, a list or a dict."""
         if isinstance(inputs, dict):
-            given = [inputs[t.name] for t in self.inputs]
+            if isinstance(self._inputs_struct, dict):
+                keys = sorted(self._inputs_struct)
+            else:
+                keys = [t.name for t in self.inputs]
+            for key in keys:
+                if key not in inputs:
+                    raise ValueError(
+                        f'Missing data for input "{key}". You passed a data dictionary with keys '
+                        f"{sorted(inputs)}. Expected the following keys: {keys}")
+            given = _flatten([inputs[k] for k in keys])
+            if len(given) == len(self.inputs):
+                return given
+        given = [inputs] if not isinstance(inputs, (list, tuple)) else _flatten(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f'Model "{self.name}" expects {len(self.inputs)} input(s). '
                              f"Received: {len(given)} input(s)")
-        for t, x in zip(self.inputs, given):
+        return given
+
+    def _run_graph(self, inputs):
+        values = {}
+        for t, x in zip(self.inputs, self._given_inputs(inputs)):
+            x = self._convert(x)
+            if isinstance(x, Tensor):
+                if x.ndim != len(t.shape) or any(
+                        d is not None and s != d for s, d in zip(x.shape[1:], t.shape[1:])):
+                    raise ValueError(
+                        f'Input "{t.name}" of model "{self.name}" is incompatible: expected '
+                        f"shape={t.shape}, found shape={tuple(x.shape)}")
+                if x.dtype.kind == "f" and x.dtype != t.dtype and t.dtype.kind == "f":
+                    from profond.ops.elementwise import cast
+
+                    x = cast(x, t.dtype)
             values[id(t)] = x
+
+        def value(t):
+            return values[id(t)] if isinstance(t, KerasTensor) else t
+
         for node in self._nodes:
-            args = _map(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
-            out = node.layer(args, **node.kwargs)
-            for t, v in zip(_flatten(node.outputs), _flatten(out)):
+            args = _map(value, list(node.args))
+            out = node.layer(*args, **_map(value, node.kwargs))
+            for t, v in zip(node.output_tensors, _flatten(out)):
                 values[id(t)] = v
-        return _map(lambda t: values[id(t)], self._outputs_struct)
+        for t in self._symbolic_losses:
+            Layer.add_loss(self, values[id(t)])
+        return _unflatten_like(self._outputs_struct, iter(values[id(t)] for t in self.outputs))
 
     def call(self, inputs, training=None):
         if self._graph:
@@ -151,7 +264,7 @@ class Model(Trainer, Layer):
             else:
                 kts = KerasTensor(tuple(shapes), self.dtype)
             self.built = True
-            self._output_shape = _map(lambda t: t.shape, self._run_on_zeros(kts))
+            self._output_shape = _map(lambda t: t.shape, self._run_on_zeros((kts,), {}))
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -162,6 +275,8 @@ class Model(Trainer, Layer):
     # --- helpers ----------------------------------------------------------------------------------
     def get_layer(self, name=None, index=None):
         """A layer by its ``name`` or its ``index`` in ``model.layers``."""
+        if name is None and index is None:
+            raise ValueError("Provide either a layer name or layer index at `get_layer`.")
         if index is not None:
             if index >= len(self.layers):
                 raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
@@ -195,41 +310,52 @@ class Model(Trainer, Layer):
 
         return saving.load_weights(self, filepath, *args, **kwargs)
 
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (``profond.saving.model_to_json``)."""
+        from profond import saving
+
+        return saving.model_to_json(self, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", **kwargs):
+        """Refused with a clear error: profond writes no SavedModel (see ``saving``)."""
+        from profond import saving
+
+        return saving.export_unavailable(self, filepath, format=format, **kwargs)
+
     # --- configuration ----------------------------------------------------------------------------
     def get_config(self):
+        """A functional model's config: each layer (and op) with its calls, each call's arguments
+        with ``[layer name, call index, output index]`` references to the tensors they use."""
         if not self._graph:
             return Layer.get_config(self)
-        local = {}  # id(node) -> index among this model's nodes of the same layer
-        for layer in self.layers:
-            mine = [n for n in layer._inbound_nodes
-                    if id(n) in {id(m) for m in self._nodes} or isinstance(layer, InputLayer)]
-            for i, n in enumerate(mine):
+        mine = {id(n) for n in self._nodes}
+        local = {}  # id(node) -> index among this model's calls of the same layer
+        for layer in self._operations:
+            calls = [n for n in layer._inbound_nodes
+                     if id(n) in mine or isinstance(layer, InputLayer)]
+            for i, n in enumerate(calls):
                 local[id(n)] = i
 
         def ref(t):
             return [t._node.layer.name, local.get(id(t._node), 0), t._index]
 
         layer_configs = []
-        for layer in self.layers:
+        for layer in self._operations:
             nodes = [n for n in self._nodes if n.layer is layer]
             layer_configs.append({
                 "class_name": registered_name(layer),
                 "config": layer.get_config(),
                 "name": layer.name,
-                "inbound_nodes": [
-                    {"args": [ref(t) for t in _flatten(n.inputs)],
-                     "single": isinstance(n.inputs, KerasTensor)}
-                    for n in nodes
-                ],
+                "inbound_nodes": [{"args": encode_argument(list(n.args), ref),
+                                   "kwargs": encode_argument(n.kwargs, ref)} for n in nodes],
             })
         return {
             "name": self.name,
             "trainable": self.trainable,
             "layers": layer_configs,
-            "input_layers": [ref(t) for t in self.inputs],
-            "output_layers": [ref(t) for t in self.outputs],
-            "single_input": isinstance(self._inputs_struct, KerasTensor),
-            "single_output": isinstance(self._outputs_struct, KerasTensor),
+            "input_layers": encode_argument(self._inputs_struct, ref),
+            "output_layers": encode_argument(self._outputs_struct, ref),
+            "losses": [ref(t) for t in self._symbolic_losses],
         }
 
     @classmethod
@@ -244,6 +370,20 @@ class Functional(Model):
     """A model defined by a graph of layers: what ``Model(inputs, outputs)`` returns."""
 
 
+def _references(encoded):
+    """The ``[layer, call, output]`` references inside an encoded argument structure."""
+    stack = [encoded]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if "__keras_tensor__" in item:
+                yield tuple(item["__keras_tensor__"][:2])
+            else:
+                stack.extend(item.values())
+
+
 def _functional_from_config(cls, config, custom_objects=None):
     """Rebuild the layers, then replay their calls in an order where inputs are ready."""
     layers, produced = {}, {}
@@ -256,26 +396,29 @@ def _functional_from_config(cls, config, custom_objects=None):
             produced[(spec["name"], 0)] = [layer.output]
         for i, node in enumerate(spec.get("inbound_nodes", [])):
             pending.append((spec["name"], i, node))
+
+    def tensor(r):
+        try:
+            return produced[(r[0], r[1])][r[2]]
+        except (KeyError, IndexError, TypeError):
+            raise ValueError(f"Malformed functional model config: no tensor {r!r}.") from None
+
     while pending:
         progress = False
         for item in list(pending):
             name, index, node = item
-            refs = node["args"]
-            if all((r[0], r[1]) in produced for r in refs):
-                args = [produced[(r[0], r[1])][r[2]] for r in refs]
-                out = layers[name](args[0] if node.get("single", len(args) == 1) else args)
+            if all(r in produced for r in _references([node["args"], node["kwargs"]])):
+                args = decode_argument(node["args"], tensor)
+                out = layers[name](*args, **decode_argument(node["kwargs"], tensor))
                 produced[(name, index)] = _flatten(out)
                 pending.remove(item)
                 progress = True
         if not progress:
             raise ValueError("Malformed functional model config: some layer inputs are never "
                              "produced.")
-
-    def pick(refs, single):
-        tensors = [produced[(r[0], r[1])][r[2]] for r in refs]
-        return tensors[0] if single else tensors
-
-    inputs = pick(config["input_layers"], config.get("single_input", True))
-    outputs = pick(config["output_layers"], config.get("single_output", True))
-    return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
-               trainable=config.get("trainable", True))
+    model = cls(inputs=decode_argument(config["input_layers"], tensor),
+                outputs=decode_argument(config["output_layers"], tensor),
+                name=config.get("name"), trainable=config.get("trainable", True))
+    for r in config.get("losses", []):
+        model.add_loss(tensor(r))
+    return model

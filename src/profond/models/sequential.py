@@ -86,6 +86,7 @@ class Sequential(Model):
         x = self._input_layer.output
         for layer in self._layers:
             x = layer(x)
+        self.__dict__["_symbolic_output"] = x
         self._build_shapes = self._input_layer.batch_shape
         self._output_shape = x.shape if isinstance(x, KerasTensor) else None
         self.built = True
@@ -103,6 +104,32 @@ class Sequential(Model):
     @property
     def inputs(self):
         return [self._input_layer.output] if self._input_layer is not None else None
+
+    @property
+    def outputs(self):
+        """The symbolic output of the stack (once built), in a list as Keras."""
+        out = self.__dict__.get("_symbolic_output") if self.built else None
+        return [out] if isinstance(out, KerasTensor) else None
+
+    @property
+    def input(self):
+        return self.inputs[0] if self.inputs else Model.input.fget(self)
+
+    @property
+    def output(self):
+        return self.outputs[0] if self.outputs else Model.output.fget(self)
+
+    @property
+    def input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer.batch_shape
+        return Model.input_shape.fget(self)
+
+    @property
+    def output_shape(self):
+        if self.outputs:
+            return self.outputs[0].shape
+        return Model.output_shape.fget(self)
 
     def get_config(self):
         layers = [serialize(layer) for layer in self._layers]

@@ -46,41 +46,88 @@ def _shape_text(shape):
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _type_name(layer):
+    return getattr(layer, "class_name", None) or type(layer).__name__
+
+
+def _is_functional(model):
+    return bool(getattr(model, "_graph", None))
+
+
+def _sequential_like(model):
+    """Keras adds a "Connected to" column unless the graph is a chain: one node per depth and
+    one input per node."""
+    if not _is_functional(model):
+        return True
+    if len(model.inputs) != 1:
+        return False
+    return all(len(node.input_tensors) <= 1 for node in model._nodes) and \
+        len({id(node.input_tensors[0]) for node in model._nodes if node.input_tensors}) == \
+        len([n for n in model._nodes if n.input_tensors])
+
+
+def _connections(model, layer):
+    """``["a[0][0],", "b[0][0]"]``: the tensors each of the layer's calls received."""
+    mine = {id(n) for n in model._nodes}
+    refs = [f"{t._node.layer.name}[{t._node.index}][{t._index}]"
+            for node in layer._inbound_nodes if id(node) in mine
+            for t in node.input_tensors]
+    if not refs:
+        return ["-"]
+    return [r + "," for r in refs[:-1]] + refs[-1:]
+
+
 def _rows(model):
     from profond.models.sequential import Sequential
 
+    connected = not _sequential_like(model)
     rows = []
-    layers = model.layers if isinstance(model, Sequential) or model._graph else model._layers
+    if isinstance(model, Sequential):
+        layers = model.layers
+    elif _is_functional(model):
+        layers = model.operations
+    else:
+        layers = model._layers
     for layer in layers:
-        name = f"{layer.name} ({type(layer).__name__})"
+        name = f"{layer.name} ({_type_name(layer)})"
         shape = _shape_text(getattr(layer, "_output_shape", None))
         if layer.built or not layer._layers and layer.weights:
             params = f"{layer.count_params():,}"
         else:
             params = "0 (unbuilt)"
-        rows.append((name, shape, params))
+        row = [[name], [shape], [params]]
+        if connected:
+            row.append(_connections(model, layer))
+        rows.append(row)
     return rows
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
-    """Print (or pass each line to ``print_fn``) the summary table of ``model``."""
+    """Print (or pass each line to ``print_fn``) the summary table of ``model``.
+
+    A functional model that is not a chain gets a fourth column, "Connected to", naming the
+    tensors each layer received as ``layer[call][output]`` (as Keras)."""
     print_fn = print_fn or print
     rows = _rows(model)
-    header = ("Layer (type)", "Output Shape", "Param #")
+    header = ["Layer (type)", "Output Shape", "Param #"]
     widths = list(_WIDTHS)
+    if rows and len(rows[0]) == 4:
+        header.append("Connected to")
+        widths.append(_WIDTHS[1])
     if line_length:
-        fractions = positions or [0.45, 0.80, 1.0]
+        fractions = positions or ([0.45, 0.80, 1.0] if len(header) == 3 else
+                                  [0.3, 0.6, 0.70, 1.0])
         edges = [0] + [int(line_length * p) if p <= 1 else int(p) for p in fractions]
-        widths = [max(edges[i + 1] - edges[i] - 1, 4) for i in range(3)]
-    for row in rows + [header]:
+        widths = [max(edges[i + 1] - edges[i] - 1, 4) for i in range(len(header))]
+    for row in rows + [[[h] for h in header]]:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell) + 2)
+            widths[i] = max([widths[i]] + [len(text) + 2 for text in cell])
 
-    def line(cells, sep, right_last=True):
+    def line(cells, sep):
         parts = []
         for i, cell in enumerate(cells):
             w = widths[i] - 2
-            parts.append(" " + (cell.rjust(w) if i == 2 and right_last else cell.ljust(w)) + " ")
+            parts.append(" " + (cell.rjust(w) if i == 2 else cell.ljust(w)) + " ")
         return sep + sep.join(parts) + sep
 
     def rule(left, mid, right, fill):
@@ -91,7 +138,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
              line(header, "┃"),
              rule("┡", "╇", "┩", "━")]
     for i, row in enumerate(rows):
-        lines.append(line(row, "│"))
+        for k in range(max(len(cell) for cell in row)):
+            lines.append(line([cell[k] if k < len(cell) else "" for cell in row], "│"))
         if i < len(rows) - 1:
             lines.append(rule("├", "┼", "┤", "─"))
     lines.append(rule("└", "┴", "┘", "─"))

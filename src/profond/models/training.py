@@ -15,174 +15,62 @@ by mini-batch gradient descent. Each step of ``fit`` (``train_step``) is the cou
 An *epoch* is one pass over the data, in a new random order each time. Override ``train_step`` to
 change what one step does; ``fit`` keeps handling batches, callbacks, validation and history.
 
-Speed: the data are converted once, permuted once per epoch, and each batch is a contiguous slice
-(a view, no copy); metrics are updated without recording any graph.
+What ``train_step`` receives, how data become batches (``data_adapter``) and how losses and
+metrics are named per output (``compile_utils``) follow Keras 3 (as shipped in TensorFlow 2.21);
+metrics are updated without recording any graph.
 """
-
-import math
 
 import numpy
 
 from profond import backend
-from profond import random as _random
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
 from profond.autodiff.tensor import Tensor
-from profond.callbacks.base import Callback, CallbackList, History
+from profond.callbacks.base import CallbackList, History
+from profond.callbacks.progbar import ProgbarLogger
 from profond.layers.base import _flatten, _map
+from profond.models import data_adapter as _da
+from profond.models.compile_utils import CompileLoss, CompileMetrics, output_names, scalar
+from profond.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
+
+__all__ = ["Trainer", "pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
 
 
-def unpack_x_y_sample_weight(data):
-    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` → ``(x, y, sample_weight)``."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data
-    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
-                     f"`(x, y, sample_weight)`. Received: a tuple of length {len(data)}")
+def _check_logs(logs, what):
+    if not isinstance(logs, dict):
+        raise TypeError(f"`{what}` must return a dict mapping metric names to values, e.g. "
+                        f"{{'loss': loss}}. Received: a value of type {type(logs).__name__}")
+    return logs
 
 
-# --- turning user data into arrays and batches --------------------------------------------------
+def _pythonify(logs):
+    """Logs as Keras 3 hands them to callbacks: ``{name: float}`` sorted by name, a nested dict
+    (``compile_metrics``, a metric with a dict result) flattened in at its sorted place."""
+    flat = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            flat.update(_pythonify(value))
+        else:
+            flat[key] = scalar(value, key)
+    return flat
 
 
-def _to_array(value):
-    """A NumPy (or CuPy) array from an array, list, Tensor or pandas object; float64 → float32."""
-    if value is None:
-        return None
-    if isinstance(value, Tensor):
-        arr = value.data
-    elif hasattr(value, "to_numpy"):  # pandas DataFrame / Series
-        arr = value.to_numpy()
-    else:
-        arr = value
-    xp = backend.default_module()
-    arr = xp.asarray(arr)
-    if arr.dtype.kind == "f" and arr.dtype != backend.floatx():
-        arr = arr.astype(backend.floatx())
-    elif arr.dtype == object:
-        raise ValueError(f"Cannot convert the data to a numeric array (dtype object, shape "
-                         f"{arr.shape}). Check that every example has the same shape.")
-    return arr
+def _batch_size(x):
+    first = _flatten(x)[0] if x is not None else None
+    return first.shape[0] if getattr(first, "ndim", 0) else 1
 
 
-def _is_array_like(v):
-    return isinstance(v, Tensor) or hasattr(v, "shape") or hasattr(v, "to_numpy")
-
-
-def _structure_to_arrays(value, n_expected):
-    """Convert ``value``: a dict, or a list of arrays for a model with several inputs/outputs,
-    keeps its structure; anything else becomes one array."""
-    if isinstance(value, dict):
-        return {k: _to_array(v) for k, v in value.items()}
-    if (isinstance(value, (list, tuple)) and n_expected > 1 and len(value) == n_expected
-            and all(_is_array_like(v) for v in value)):
-        return [_to_array(v) for v in value]
-    return _to_array(value)
-
-
-def _is_dataset(x):
-    try:
-        from profond.data import Dataset
-    except ImportError:  # pragma: no cover - the data package is optional here
-        return False
-    return isinstance(x, Dataset)
-
-
-def _check_cardinality(x, y, sample_weight):
-    sizes = {}
-    for label, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
-        if value is not None:
-            sizes[label] = [int(a.shape[0]) if a.ndim else 0 for a in _flatten(value)]
-    distinct = {n for ns in sizes.values() for n in ns}
-    if len(distinct) > 1:
-        detail = "\n".join(f"'{k}' sizes: {', '.join(map(str, v))}" for k, v in sizes.items())
-        raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same "
-                         f"number of samples.\n{detail}")
-    return distinct.pop() if distinct else 0
-
-
-def _class_weights_to_sample_weights(y, class_weight):
-    """Per-example weights w[yᵢ] (labels as integers, or one-hot rows)."""
-    xp = backend.array_module(y)
-    labels = y.reshape(-1) if (y.ndim == 1 or y.shape[-1] == 1) else y.argmax(axis=-1)
-    labels = labels.astype("int64")
-    table = xp.ones(max(int(labels.max()) + 1, max(class_weight) + 1), dtype=backend.floatx())
-    for k, w in class_weight.items():
-        table[int(k)] = w
-    return table[labels]
-
-
-class _ArrayBatches:
-    """Mini-batches of in-memory arrays: one permutation per epoch, each batch gathered from it.
-
-    Gathering batch by batch (``x[perm[i·B:(i+1)·B]]``) costs one batch of memory; permuting the
-    whole array once would hold a second copy of the training set during every epoch.
-    """
-
-    def __init__(self, arrays, batch_size, shuffle=False, steps=None):
-        self.arrays = arrays  # (x, y, sample_weight), each an array or a structure of arrays
-        self.n = _check_cardinality(*arrays)
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        full = math.ceil(self.n / self.batch_size)
-        self.steps = full if steps is None else min(int(steps), full)
-
-    def __iter__(self):
-        bs, wrap = self.batch_size, Tensor._wrap
-        perm = None
-        if self.shuffle:
-            perm = _random.generator().permutation(self.n)
-            xp = backend.default_module()
-            perm = xp.asarray(perm) if xp is not numpy else perm
-        for i in range(self.steps):
-            rows = slice(i * bs, (i + 1) * bs) if perm is None else perm[i * bs : (i + 1) * bs]
-            yield _map(lambda a, rows=rows: None if a is None else wrap(a[rows]), self.arrays)
-
-
-class _DatasetBatches:
-    """Batches from a ``profond.data.Dataset`` (already batched by the user)."""
-
-    def __init__(self, dataset, steps=None):
-        self.dataset = dataset
-        self.steps_limit = steps
-        self._iterator = None
-        try:
-            self.steps = len(dataset) if steps is None else int(steps)
-        except TypeError:
-            self.steps = steps
-
-    def __iter__(self):
-        if self.steps_limit is None:
-            yield from self.dataset
-            return
-        for _ in range(self.steps_limit):  # keep one iterator across epochs, as Keras does
-            if self._iterator is None:
-                self._iterator = iter(self.dataset)
-            try:
-                yield next(self._iterator)
-            except StopIteration:
-                self._iterator = None
-                return
-
-
-class _EpochPrinter(Callback):
-    """Fallback progress display: one line per epoch."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        text = " - ".join(f"{k}: {v:.4f}" for k, v in (logs or {}).items())
-        print(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {text}")
-
-
-def _to_float(v):
-    if isinstance(v, Tensor):
-        return float(v.data)
-    return float(v)
+def _check_validation_freq(validation_freq):
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError("`validation_freq` must be a positive integer or a list of epochs. "
+                             f"Received: validation_freq={validation_freq}")
+        return lambda epoch: (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set, range)):
+        epochs = {int(e) for e in validation_freq}
+        return lambda epoch: epoch + 1 in epochs
+    raise ValueError("`validation_freq` must be a positive integer or a list of epochs "
+                     f"(counted from 1). Received: validation_freq={validation_freq!r}")
 
 
 # --- the mixin ----------------------------------------------------------------------------------
@@ -197,43 +85,41 @@ class Trainer:
         self.compiled = False
         self.stop_training = False
         self.history = None
-        self._loss_fns = None
-        self._loss_weights = None
-        self._compile_metrics = []
+        self._compile_loss = None
+        self._compile_metrics = None
         self._loss_tracker = None
         self._compile_args = None
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
 
     # --- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", **kwargs):
         """Choose the optimizer (how W moves), the loss L (what J(W) averages) and the metrics
-        to report. ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted for
-        Keras compatibility and ignored (profond always runs eagerly)."""
-        from profond import losses as losses_lib
+        to report.
+
+        ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` may be given once, as a
+        list (one entry per output) or as a dict keyed by output name (see ``compile_utils``).
+        ``metrics`` ignore the sample weights, ``weighted_metrics`` use them.
+        ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted for Keras
+        compatibility and ignored (profond always runs eagerly)."""
         from profond import metrics as metrics_lib
         from profond import optimizers as optimizers_lib
 
         self.optimizer = optimizers_lib.get(optimizer)
         self.loss = loss
-        if isinstance(loss, dict):
-            self._loss_fns = {k: losses_lib.get(v) for k, v in loss.items()}
-        elif isinstance(loss, (list, tuple)):
-            self._loss_fns = [losses_lib.get(v) for v in loss]
-        else:
-            self._loss_fns = losses_lib.get(loss)
-        self._loss_weights = loss_weights
-        if isinstance(metrics, dict) or isinstance(weighted_metrics, dict):
-            raise ValueError("Metrics per output (a dict) are not supported yet: pass a list.")
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        metrics = list(metrics or []) + list(weighted_metrics or [])
-        self._compile_metrics = [metrics_lib.get(m, loss=loss) for m in metrics]
+        names = self._output_names
+        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, loss=loss,
+                                               names_fn=names)
         self._loss_tracker = metrics_lib.Mean(name="loss")
         self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
-                              "loss_weights": loss_weights}
+                              "weighted_metrics": weighted_metrics, "loss_weights": loss_weights}
         self.compiled = True
         self.stop_training = False
+        self.train_function = self.test_function = self.predict_function = None
 
     def get_compile_config(self):
         """What ``compile`` was called with, as JSON-able values (for saving)."""
@@ -252,8 +138,12 @@ class Trainer:
             return serialize(obj)
 
         args = self._compile_args
-        return {"optimizer": optimizers_lib.serialize(self.optimizer), "loss": ser(args["loss"]),
-                "metrics": ser(args["metrics"]), "loss_weights": ser(args["loss_weights"])}
+        config = {"optimizer": optimizers_lib.serialize(self.optimizer),
+                  "loss": ser(args["loss"]), "metrics": ser(args["metrics"]),
+                  "loss_weights": ser(args["loss_weights"])}
+        if args["weighted_metrics"] is not None:
+            config["weighted_metrics"] = ser(args["weighted_metrics"])
+        return config
 
     def compile_from_config(self, config):
         from profond import losses as losses_lib
@@ -265,18 +155,34 @@ class Trainer:
                 return [de(o, lib) for o in obj]
             if isinstance(obj, dict) and "class_name" in obj:
                 return lib.deserialize(obj)
+            if isinstance(obj, dict):
+                return {k: de(v, lib) for k, v in obj.items()}
             return obj
 
         self.compile(optimizer=optimizers_lib.get(config["optimizer"]),
                      loss=de(config.get("loss"), losses_lib),
                      metrics=de(config.get("metrics"), metrics_lib),
+                     weighted_metrics=de(config.get("weighted_metrics"), metrics_lib),
                      loss_weights=config.get("loss_weights"))
 
+    # --- metrics --------------------------------------------------------------------------------
     @property
     def metrics(self):
-        """The loss tracker, then the compiled metrics."""
+        """As in Keras 3: the loss tracker, ``compile_metrics`` (all compiled metrics together),
+        each output's loss tracker, then the ``Metric`` objects the model holds as attributes
+        (a custom ``train_step``'s own trackers), so that ``reset_metrics`` resets them all."""
+        from profond.metrics import Metric
+
         out = [self._loss_tracker] if self._loss_tracker is not None else []
-        return out + list(self._compile_metrics)
+        if self._compile_metrics:
+            out.append(self._compile_metrics)
+        if self._compile_loss is not None:
+            out.extend(self._compile_loss.trackers)
+        for value in vars(self).values():
+            if isinstance(value, Metric) and value is not self._compile_metrics and \
+                    not any(value is m for m in out):
+                out.append(value)
+        return out
 
     @property
     def metrics_names(self):
@@ -286,83 +192,86 @@ class Trainer:
         for m in self.metrics:
             m.reset_state()
 
+    def _output_names(self, y_pred=None):
+        return output_names(self, y_pred)
+
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
 
+    @property
+    def compiled_metrics(self):
+        """TF-Keras 2's handle on the compiled metrics: ``update_state(y, y_pred,
+        sample_weight)``, ``reset_state()``, ``metrics``."""
+        return self._compile_metrics
+
+    def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+        """TF-Keras 2's compiled loss: the compiled J plus ``regularization_losses``; as in
+        TF-Keras 2 (unlike ``compute_loss``) it also feeds the "loss" tracker."""
+        loss = self._compiled_loss_value(y, y_pred, sample_weight)
+        for term in regularization_losses or []:
+            loss = term if loss is None else loss + term
+        if loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(y))
+        return loss
+
+    def _compiled_loss_value(self, y, y_pred, sample_weight):
+        if self._compile_loss is None or y is None:
+            return None
+        return self._compile_loss(y, y_pred, sample_weight)
+
     # --- one step -------------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The cost J(W) of a batch: the compiled loss averaged over the batch, plus the layers'
-        extra losses (regularization, ``add_loss``). Also feeds the "loss" shown by ``fit``."""
-        fns = self._loss_fns
-        loss = None
-        if fns is not None and y is not None:
-            if isinstance(fns, dict):
-                names = [t.name for t in getattr(self, "outputs", None) or []]
-                preds = dict(zip(names, _flatten(y_pred))) if not isinstance(y_pred, dict) \
-                    else y_pred
-                trues = y if isinstance(y, dict) else dict(zip(names, _flatten(y)))
-                pairs = [(fns[k], trues[k], preds[k], k) for k in fns]
-            elif isinstance(fns, list):
-                pairs = [(f, t, p, i) for i, (f, t, p) in
-                         enumerate(zip(fns, _flatten(y), _flatten(y_pred)))]
-            else:
-                pairs = None
-                loss = fns(y, y_pred, sample_weight=sample_weight)
-            if pairs is not None:
-                weights = self._loss_weights
-                for fn, t, p, key in pairs:
-                    term = fn(t, p, sample_weight=sample_weight)
-                    if weights is not None:
-                        term = term * float(weights[key])
-                    loss = term if loss is None else loss + term
-        extra = self.losses
-        if extra:
-            reg = extra[0]
-            for term in extra[1:]:
-                reg = reg + term
-            loss = reg if loss is None else loss + reg
+        """The cost J(W) of a batch: the compiled loss(es), weighted by ``loss_weights``, plus
+        the layers' extra losses (regularization, ``add_loss``). As in Keras 3 this does not
+        update the "loss" tracker: ``train_step`` / ``test_step`` do."""
+        loss = self._compiled_loss_value(y, y_pred, sample_weight)
+        for term in self.losses:
+            loss = term if loss is None else loss + term
         if loss is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         if loss.ndim:
             loss = loss.mean()
-        if self._loss_tracker is not None:
-            batch = _flatten(x)[0] if x is not None else None
-            n = batch.shape[0] if batch is not None and batch.ndim else 1
-            self._loss_tracker.update_state(loss.data, sample_weight=n)
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Update the compiled metrics with a batch (no graph recorded); return their results."""
+        """Update the compiled metrics with a batch (no graph recorded); return every metric's
+        result (``get_metrics_result``)."""
         if self._compile_metrics and y is not None:
-            if isinstance(y_pred, (list, tuple, dict)):
-                raise ValueError("Compiled metrics are supported for models with a single "
-                                 "output only. Received a model output of type "
-                                 f"{type(y_pred).__name__}.")
-            with no_grad():
-                for m in self._compile_metrics:
-                    m.update_state(y, y_pred, sample_weight=sample_weight)
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        """``{"loss": …, "accuracy": …}`` as Python floats."""
-        return {m.name: _to_float(m.result()) for m in self.metrics}
+        """``{"accuracy": …, "loss": …}``: every metric's result as a Python float, dict results
+        merged in, sorted by name (as Keras 3 returns them)."""
+        logs = {}
+        for m in self.metrics:
+            value = m.result()
+            if isinstance(value, dict):
+                logs.update(value)
+            else:
+                logs[m.name] = value
+        return {k: scalar(v, k) for k, v in sorted(logs.items())}
 
     def train_step(self, data):
-        """One step of gradient descent on a batch ``data = (x, y[, sample_weight])``."""
+        """One step of gradient descent on a batch ``data``: ``(x, y)``, ``(x, y,
+        sample_weight)`` or ``x`` alone."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
-            y_pred = self(x, training=True)                                # 1. forward
-            loss = self.compute_loss(x, y, y_pred, sample_weight)          # 2. cost J(W)
-        grads = tape.gradient(loss, self.trainable_variables)              # 3. back-propagation
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))  # 4. descent
+            y_pred = self(x, training=True)                                      # 1. forward
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)  # 2. cost J(W)
+        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
+        grads = tape.gradient(loss, self.trainable_variables)                    # 3. backprop
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))     # 4. descent
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
         """Loss and metrics of a batch, without training."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -370,27 +279,66 @@ class Trainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    # --- step functions (Keras's make_*_function) ----------------------------------------------
+    @staticmethod
+    def _next(data):
+        return next(data) if hasattr(data, "__next__") else data
+
+    def make_train_function(self, force=False):
+        """The callable ``fit`` runs on each batch (or on the next batch of an iterator):
+        ``train_step`` plus the check that it returned a dict."""
+        if self.train_function is None or force:
+            def train_function(data):
+                return _check_logs(self.train_step(self._next(data)), "train_step")
+            self.train_function = train_function
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is None or force:
+            def test_function(data):
+                with no_grad():
+                    return _check_logs(self.test_step(self._next(data)), "test_step")
+            self.test_function = test_function
+        return self.test_function
+
+    def make_predict_function(self, force=False):
+        if self.predict_function is None or force:
+            def predict_function(data):
+                with no_grad():
+                    return self.predict_step(self._next(data))
+            self.predict_function = predict_function
+        return self.predict_function
+
     # --- data -----------------------------------------------------------------------------------
     def _n_io(self, attr):
         tensors = getattr(self, attr, None)
         return len(tensors) if isinstance(tensors, list) else 1
 
+    def _input_names(self):
+        names = getattr(self, "input_names", None)
+        if names:
+            return list(names)
+        struct = getattr(self, "_inputs_struct", None)
+        if isinstance(struct, dict):
+            return list(struct)
+        return [t._node.layer.name for t in getattr(self, "inputs", None) or []]
+
     def _arrays(self, x, y, sample_weight):
-        x = _structure_to_arrays(x, self._n_io("inputs"))
-        y = _structure_to_arrays(y, self._n_io("outputs"))
-        sample_weight = _to_array(sample_weight)
-        _check_cardinality(x, y, sample_weight)
+        x = _da.structure_to_arrays(x, self._n_io("inputs"))
+        y = _da.structure_to_arrays(y, self._n_io("outputs"))
+        sample_weight = _da.structure_to_arrays(sample_weight, self._n_io("outputs"))
+        _da.check_dict_keys(x, self._input_names(), "input", "x")
+        if getattr(self, "outputs", None):
+            _da.check_dict_keys(y, output_names(self), "output", "y", complete=False)
+        _da.check_cardinality(x, y, sample_weight)
         return x, y, sample_weight
 
-    def _batches(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None):
-        if _is_dataset(x):
-            if y is not None:
-                raise ValueError("When `x` is a Dataset, `y` must not be given: the dataset "
-                                 "yields (x, y) pairs. Received: y of type "
-                                 f"{type(y).__name__}")
-            return _DatasetBatches(x, steps)
-        arrays = self._arrays(x, y, sample_weight)
-        return _ArrayBatches(arrays, batch_size or 32, shuffle=shuffle, steps=steps)
+    def _adapter(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
+                 class_weight=None, argument="x"):
+        if not _da.is_iterator_source(x):
+            x, y, sample_weight = self._arrays(x, y, sample_weight)
+        return _da.make_adapter(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps,
+                                class_weight=class_weight, argument=argument)
 
     # --- fit ------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -399,9 +347,11 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` passes over the data; return a ``History``.
 
-        ``x`` and ``y``: NumPy arrays, lists, profond tensors, pandas objects, or (``x`` alone)
-        a ``profond.data.Dataset`` yielding ``(x, y)`` or ``(x, y, sample_weight)`` batches.
-        The examples are shuffled at every epoch (``shuffle=True``) with ``profond.random``'s
+        ``x`` (and ``y``): NumPy arrays, lists, profond tensors, pandas objects, dicts keyed by
+        input (output) name, or ``x`` alone as a ``profond.data.Dataset``, a ``PyDataset`` or a
+        Python generator yielding ``(x, y)`` or ``(x, y, sample_weight)`` batches (an infinite
+        generator needs ``steps_per_epoch``). The examples are shuffled at every epoch
+        (``shuffle=True``; ``"batch"`` shuffles whole batches) with ``profond.random``'s
         generator, so ``profond.set_seed`` makes training reproducible.
 
         ``validation_split``: the fraction of the examples held out to compute ``val_loss`` and
@@ -410,10 +360,14 @@ class Trainer:
         20 % can be a class the model never trains on. The draw uses its own fixed seed, so the
         split is the same at every call (a ``fit`` resumed from a checkpoint sees the same
         validation set) and the framework's random state is left untouched.
+        ``validation_data``: ``(x, y[, sample_weight])``, a Dataset, a PyDataset or a generator
+        (with ``validation_steps``); ``validation_freq``: validate every n epochs, or at the
+        epochs (counted from 1) of a list.
 
         ``class_weight``: ``{class: weight}``, multiplies each example's loss by the weight of
         its class (helps with unbalanced classes). ``verbose``: 0 silent, 1 progress bar, 2 one
-        line per epoch ("auto" is 1).
+        line per epoch ("auto" is 1). The History and the logs name the values as Keras 3 does,
+        sorted by name (``accuracy``, ``loss``, ``<output>_loss``, ``val_loss`` …).
 
         >>> import numpy as np, profond as pf
         >>> model = pf.models.Sequential([pf.layers.Dense(1, input_shape=(2,))])
@@ -427,56 +381,62 @@ class Trainer:
         if not 0 <= validation_split < 1:
             raise ValueError("`validation_split` must be a float between 0 and 1. "
                              f"Received: validation_split={validation_split}")
-        val_batches = None
-        if _is_dataset(x):
+        validate_now = _check_validation_freq(validation_freq)
+        val = None
+        if _da.is_iterator_source(x):
             if validation_split:
                 raise ValueError("`validation_split` is only supported for arrays, not for a "
-                                 "Dataset: pass `validation_data` instead.")
-            if class_weight is not None or sample_weight is not None:
-                raise ValueError("With a Dataset, give sample weights as the third element of "
-                                 "its batches; `class_weight`/`sample_weight` are for arrays.")
-            train = self._batches(x, y, steps=steps_per_epoch)
+                                 f"{type(x).__name__}: pass `validation_data` instead.")
+            train = self._adapter(x, y, sample_weight, steps=steps_per_epoch,
+                                  class_weight=class_weight)
         else:
             x, y, sample_weight = self._arrays(x, y, sample_weight)
-            if class_weight is not None:
-                if isinstance(y, (list, dict)):
-                    raise ValueError("`class_weight` is only supported for models with a "
-                                     "single output.")
-                cw = _class_weights_to_sample_weights(y, class_weight)
-                sample_weight = cw if sample_weight is None else sample_weight * cw
+            if class_weight is not None and sample_weight is not None:
+                raise ValueError("You cannot `class_weight` and `sample_weight` at the same "
+                                 "time: fold the class weights into `sample_weight`.")
+            if class_weight is not None and isinstance(y, (list, tuple, dict)):
+                raise ValueError("`class_weight` is only supported for Models with a single "
+                                 f"output. Received targets of type {type(y).__name__}.")
             if validation_split and validation_data is None:
-                (x, y, sample_weight), val_arrays = _split(x, y, sample_weight,
-                                                          validation_split)
-                val_batches = _ArrayBatches(val_arrays, validation_batch_size or batch_size
-                                            or 32, steps=validation_steps)
-            train = _ArrayBatches((x, y, sample_weight), batch_size or 32, shuffle=shuffle,
-                                  steps=steps_per_epoch)
+                (x, y, sample_weight), (vx, vy, vsw) = _split(x, y, sample_weight,
+                                                             validation_split)
+                val = _da.make_adapter(vx, vy, vsw, validation_batch_size or batch_size,
+                                       steps=validation_steps)
+            train = _da.make_adapter(x, y, sample_weight, batch_size, shuffle=shuffle,
+                                     steps=steps_per_epoch, class_weight=class_weight)
         if validation_data is not None:
-            if _is_dataset(validation_data):
-                val_batches = self._batches(validation_data, steps=validation_steps)
+            if _da.is_iterator_source(validation_data):
+                val = self._adapter(validation_data, steps=validation_steps,
+                                    argument="validation_data")
             else:
                 vx, vy, vsw = unpack_x_y_sample_weight(tuple(validation_data))
-                val_batches = self._batches(vx, vy, vsw, validation_batch_size or batch_size,
-                                            steps=validation_steps)
+                val = self._adapter(vx, vy, vsw, validation_batch_size or batch_size,
+                                    steps=validation_steps)
 
         callbacks = self._callback_list(callbacks, verbose, epochs, train.steps, add_history=True)
+        train_function = self.make_train_function()
         self.stop_training = False
         logs = {}
+        self._initial_epoch = None  # BackupAndRestore sets it when it restores a backup
         callbacks.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(self._initial_epoch or initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for step, batch in enumerate(train):
+            step_logs = None
+            for step, batch in enumerate(train.epoch()):
                 callbacks.on_train_batch_begin(step)
-                logs = self.train_step(batch)
-                callbacks.on_train_batch_end(step, logs)
+                step_logs = train_function(batch)
+                callbacks.on_train_batch_end(step, _pythonify(step_logs))
                 if self.stop_training:
                     break
-            epoch_logs = {k: _to_float(v) for k, v in logs.items()} if logs else \
-                self.get_metrics_result()
-            if val_batches is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(val_batches, callbacks)
+            if step_logs is None and getattr(train, "exhausted", False):
+                _da.ran_out_of_data()
+                break
+            epoch_logs = dict(step_logs) if step_logs is not None else self.get_metrics_result()
+            if val is not None and validate_now(epoch):
+                val_logs = self._run_evaluation(val, callbacks)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            epoch_logs = _pythonify(epoch_logs)
             callbacks.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
             if self.stop_training:
@@ -489,57 +449,57 @@ class Trainer:
         if add_history:
             self.history = History()
             callbacks.append(self.history)
-        if verbose and add_history:
-            try:
-                from profond.callbacks.progbar import ProgbarLogger
-            except ImportError:
-                callbacks.append(_EpochPrinter())
-            else:
-                if not any(isinstance(c, ProgbarLogger) for c in callbacks):
-                    callbacks.append(ProgbarLogger(verbose))
+        if verbose and not any(isinstance(c, ProgbarLogger) for c in callbacks):
+            callbacks.append(ProgbarLogger(verbose))
         return CallbackList(callbacks, model=self, epochs=epochs, steps=steps, verbose=verbose)
 
     # --- evaluate / predict ---------------------------------------------------------------------
-    def _run_evaluation(self, batches, callbacks):
+    def _run_evaluation(self, adapter, callbacks):
         self.reset_metrics()
+        test_function = self.make_test_function()
         callbacks.on_test_begin()
-        with no_grad():
-            for step, batch in enumerate(batches):
-                callbacks.on_test_batch_begin(step)
-                logs = self.test_step(batch)
-                callbacks.on_test_batch_end(step, logs)
-        logs = self.get_metrics_result()
+        logs = None
+        for step, batch in enumerate(adapter.epoch()):
+            callbacks.on_test_batch_begin(step)
+            logs = test_function(batch)
+            callbacks.on_test_batch_end(step, _pythonify(logs))
+        logs = _pythonify(logs if logs is not None else self.get_metrics_result())
         callbacks.on_test_end(logs)
         return logs
 
+    def _logs_as_list(self, logs):
+        """Keras 3's order: the names of ``metrics_names`` first, then the others by name."""
+        names = [n for n in self.metrics_names if n in logs]
+        names += [k for k in logs if k not in names]
+        return [logs[n] for n in names]
+
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
-        """The loss (and metrics) on data, without training: a float, or ``[loss, *metrics]``,
-        or a dict with ``return_dict=True``."""
+        """The loss (and metrics) on data, without training: a float, or ``[loss, *others]``
+        (``loss``, each output's loss, then the metrics), or a dict with ``return_dict=True``."""
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
-        batches = self._batches(x, y, sample_weight, batch_size, steps=steps)
-        cbs = self._callback_list(callbacks, verbose, 1, batches.steps)
-        logs = self._run_evaluation(batches, cbs)
-        if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        adapter = self._adapter(x, y, sample_weight, batch_size, steps=steps)
+        cbs = self._callback_list(callbacks, verbose, 1, adapter.steps)
+        logs = self._run_evaluation(adapter, cbs)
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = self._logs_as_list(logs)
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as NumPy arrays (batch by batch, no graph recorded)."""
-        batches = self._batches(x, None, None, batch_size, steps=steps)
-        cbs = CallbackList(callbacks, model=self)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        adapter = self._adapter(x, None, None, batch_size, steps=steps)
+        predict_function = self.make_predict_function()
+        cbs = self._callback_list(callbacks, verbose, 1, adapter.steps)
         outputs = []
         cbs.on_predict_begin()
-        with no_grad():
-            for step, batch in enumerate(batches):
-                cbs.on_predict_batch_begin(step)
-                out = self.predict_step(batch)
-                outputs.append(_map(lambda t: backend.to_numpy(t.data), out))
-                cbs.on_predict_batch_end(step, {"outputs": out})
+        for step, batch in enumerate(adapter.epoch()):
+            cbs.on_predict_batch_begin(step)
+            out = predict_function(batch)
+            outputs.append(_map(lambda t: backend.to_numpy(t.data), out))
+            cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("Unexpected result of `predict`: no batch was produced. "
@@ -551,33 +511,31 @@ class Trainer:
             return {k: numpy.concatenate([o[k] for o in outputs]) for k in first}
         return numpy.concatenate(outputs)
 
+    def _one_batch_logs(self, logs, return_dict):
+        return logs if return_dict else (self._logs_as_list(logs) if len(logs) > 1
+                                         else next(iter(logs.values())))
+
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns the loss (and metrics)."""
         self._assert_compiled()
         x, y, sample_weight = self._arrays(x, y, sample_weight)
         if class_weight is not None:
-            cw = _class_weights_to_sample_weights(y, class_weight)
+            cw = _da.class_weights_to_sample_weights(y, class_weight)
             sample_weight = cw if sample_weight is None else sample_weight * cw
         self.reset_metrics()
-        wrap = _map_wrap
-        logs = self.train_step((wrap(x), wrap(y), wrap(sample_weight)))
-        logs = {k: _to_float(v) for k, v in logs.items()}
-        return logs if return_dict else (list(logs.values()) if len(logs) > 1
-                                         else next(iter(logs.values())))
+        data = pack_x_y_sample_weight(_map_wrap(x), _map_wrap(y), _map_wrap(sample_weight))
+        return self._one_batch_logs(self.make_train_function()(data), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled()
         x, y, sample_weight = self._arrays(x, y, sample_weight)
         self.reset_metrics()
-        with no_grad():
-            logs = self.test_step((_map_wrap(x), _map_wrap(y), _map_wrap(sample_weight)))
-        logs = {k: _to_float(v) for k, v in logs.items()}
-        return logs if return_dict else (list(logs.values()) if len(logs) > 1
-                                         else next(iter(logs.values())))
+        data = pack_x_y_sample_weight(_map_wrap(x), _map_wrap(y), _map_wrap(sample_weight))
+        return self._one_batch_logs(self.make_test_function()(data), return_dict)
 
     def predict_on_batch(self, x):
-        with no_grad():
-            out = self.predict_step((_map_wrap(_structure_to_arrays(x, self._n_io("inputs"))),))
+        x = _map_wrap(_da.structure_to_arrays(x, self._n_io("inputs")))
+        out = self.make_predict_function()(pack_x_y_sample_weight(x))
         return _map(lambda t: backend.to_numpy(t.data), out)
 
 
@@ -590,7 +548,7 @@ _SPLIT_SEED = 1234
 
 def _split(x, y, sample_weight, fraction):
     """Shuffle, then hold out ``fraction`` of the examples for validation."""
-    n = _check_cardinality(x, y, sample_weight)
+    n = _da.check_cardinality(x, y, sample_weight)
     n_val = int(n * fraction)
     if n_val == 0 or n_val == n:
         raise ValueError(f"Training data contains {n} samples, which is not sufficient to split "

@@ -155,3 +155,62 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# Math, sorting, scans and linear algebra under TF's top-level names (tf.einsum, tf.cumsum, …);
+# the rest of them is reachable as profond.math.* and profond.linalg.*.
+from profond.ops.contraction import einsum, tensordot  # noqa: E402
+from profond.ops.cumulative import cumsum, reduce_all, reduce_any, reduce_prod  # noqa: E402
+from profond.ops.math import (  # noqa: E402
+    acos,
+    acosh,
+    add_n,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    floor,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    round,
+    sinh,
+    tan,
+    truediv,
+)
+from profond.ops.matrix import eye  # noqa: E402
+from profond.ops.norms import clip_by_global_norm, clip_by_norm, norm  # noqa: E402
+from profond.ops.selection import (  # noqa: E402
+    argsort,
+    boolean_mask,
+    gather_nd,
+    meshgrid,
+    repeat,
+    reverse,
+    roll,
+    slice,
+    sort,
+    unique,
+)
+from profond.ops.selection import scatter as scatter_nd  # noqa: E402
+from profond.ops.selection import scatter_update as tensor_scatter_nd_update  # noqa: E402
+from profond.ops.selection import searchsorted_tf as searchsorted  # noqa: E402
+
+__all__ += [
+    "acos", "acosh", "add_n", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "boolean_mask",
+    "clip_by_global_norm", "clip_by_norm", "cosh", "cumsum", "einsum", "eye", "floor",
+    "gather_nd", "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_not",
+    "logical_or", "meshgrid", "norm", "reduce_all", "reduce_any", "reduce_prod", "repeat",
+    "reverse", "roll", "round", "scatter_nd", "searchsorted", "sinh", "slice", "sort", "tan",
+    "tensor_scatter_nd_update", "tensordot", "truediv", "unique",
+]
+
+# Public ops called on symbolic tensors (functional API) record a graph node: see ops/symbolic.py.
+from profond.ops import symbolic as _symbolic  # noqa: E402
+
+_symbolic.install(globals(), __all__)

@@ -11,7 +11,6 @@ import numpy
 
 from profond import random as _random
 from profond.autodiff.function import Function, FusedFunction
-from profond.autodiff.mode import is_grad_enabled
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops._util import as_tensor, normalize_axis
@@ -167,7 +166,7 @@ class LogSoftmax(Function):
         return gy - exp(self.output()) * reduce_sum(gy, self.axis, keepdims=True)
 
 
-class SoftmaxCrossEntropy(Function):
+class SoftmaxCrossEntropy(FusedFunction):
     """Per-example L = −Σₖ yₖ log softmax(z)ₖ from logits z and one-hot (or soft) labels y.
 
     ∂L/∂z = softmax(z) Σₖ yₖ − y ;  ∂L/∂y = −log softmax(z).
@@ -178,18 +177,22 @@ class SoftmaxCrossEntropy(Function):
         self.saved = logp
         return -(labels * logp).sum(axis=-1)
 
-    def backward(self, gy):
-        labels, logits = self.inputs
-        gy = reshape(gy, gy.shape + (1,))
-        logp = log_softmax(logits) if is_grad_enabled() else Tensor._wrap(self.saved)
+    def backward_arrays(self, gy):
+        labels = self.inputs[0].data
+        logp, gy = self.saved, gy[..., None]
         g_labels = -logp * gy if self.needs_input_grad[0] else None
         g_logits = None
         if self.needs_input_grad[1]:
-            g_logits = (exp(logp) * reduce_sum(labels, -1, keepdims=True) - labels) * gy
+            g_logits = (array_module(logp).exp(logp) * labels.sum(axis=-1, keepdims=True)
+                        - labels) * gy
         return g_labels, g_logits
 
+    @staticmethod
+    def composed(labels, logits):
+        return -reduce_sum(labels * log_softmax(logits), -1)
 
-class SparseSoftmaxCrossEntropy(Function):
+
+class SparseSoftmaxCrossEntropy(FusedFunction):
     """Per-example L = −log softmax(z)[y] = logsumexp(z) − z_y, for integer labels y.
 
     ∂L/∂z = softmax(z) − one_hot(y).
@@ -201,21 +204,25 @@ class SparseSoftmaxCrossEntropy(Function):
     def forward(self, logits):
         logp = _log_softmax_array(logits, -1)
         self.saved = logp
-        picked = numpy.take_along_axis if array_module(logits) is numpy else None
-        if picked is None:
-            picked = array_module(logits).take_along_axis
-        return -picked(logp, self.labels[..., None], axis=-1)[..., 0]
+        xp = array_module(logits)
+        return -xp.take_along_axis(logp, self.labels[..., None], axis=-1)[..., 0]
 
-    def backward(self, gy):
-        logits = self.inputs[0]
-        xp = array_module(logits.data)
-        if is_grad_enabled():
-            p = softmax(logits)
-        else:
-            p = Tensor._wrap(xp.exp(self.saved))
-        hot = xp.zeros(logits.shape, dtype=logits.dtype)
+    def _one_hot(self, like):
+        xp = array_module(like)
+        hot = xp.zeros(like.shape, dtype=like.dtype)
         xp.put_along_axis(hot, self.labels[..., None], 1, axis=-1)
-        return (p - Tensor._wrap(hot)) * reshape(gy, gy.shape + (1,))
+        return hot
+
+    def backward_arrays(self, gy):
+        logp = self.saved
+        g = array_module(logp).exp(logp)  # softmax(z), then − one_hot(y)
+        g -= self._one_hot(g)
+        g *= gy[..., None]
+        return (g,)
+
+    def composed(self, logits):
+        hot = Tensor._wrap(self._one_hot(logits.data))
+        return -reduce_sum(hot * log_softmax(logits), -1)
 
 
 class SigmoidCrossEntropy(Function):

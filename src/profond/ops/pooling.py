@@ -1,4 +1,5 @@
-"""Pooling on channels-last (NHWC) images: max and average over kh×kw windows.
+"""Pooling on channels-last (NHWC) images: max and average over kh×kw windows (and over d×h×w
+boxes of NDHWC volumes, as two 2-D poolings: ``max_pool3d``, ``avg_pool3d``).
 
 Each window's values are gathered into a last axis of length kh·kw — by a reshape when the windows
 tile the image (stride == pool size, the common case: no copy of overlapping windows), else through
@@ -10,6 +11,7 @@ from profond.autodiff.function import Function
 from profond.backend import array_module
 from profond.ops._util import as_tensor
 from profond.ops.conv import _Geometry, _pair
+from profond.ops.shape import reshape
 
 
 class _Windows:
@@ -203,3 +205,41 @@ def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
     count = _Windows(ones.shape, (windows.kh, windows.kw), (windows.geo.sh, windows.geo.sw),
                      padding.lower()).gather(ones).sum(axis=-1)
     return summed / as_tensor(count)
+
+
+def _pool3d(pool2d, x, pool_size, strides, padding):
+    """3-D pooling as two 2-D poolings: a max (or a mean) over a d×h×w box is the max (mean) over
+    d of the maxima (means) over its h×w faces, so (N, D, H, W, C) is pooled over (H, W) as N·D
+    images, then over D as (N, D, H'·W', C) images with (pd, 1) windows. No transpose is needed.
+
+    NOTE: averages stay exact with 'same' padding because the non-padded part of a window is a
+    box, so its count is the product of the per-axis counts that each 2-D stage divides by.
+    """
+    x = as_tensor(x)
+    if x.ndim != 5:
+        raise ValueError(f"3-D pooling expects a 5-D input (N, D, H, W, C). Received shape "
+                         f"{x.shape}")
+    pool = _triple(pool_size, "pool_size")
+    strides = pool if strides is None else _triple(strides, "strides")
+    n, d, h, w, c = x.shape
+    y = pool2d(reshape(x, (n * d, h, w, c)), pool[1:], strides[1:], padding)
+    ho, wo = y.shape[1:3]
+    y = pool2d(reshape(y, (n, d, ho * wo, c)), (pool[0], 1), (strides[0], 1), padding)
+    return reshape(y, (n, y.shape[1], ho, wo, c))
+
+
+def _triple(v, name):
+    v = (v,) * 3 if isinstance(v, int) else tuple(int(a) for a in v)
+    if len(v) != 3 or min(v) <= 0:
+        raise ValueError(f"Expected {name} to be a positive int or a triple. Received: {name}={v}")
+    return v
+
+
+def max_pool3d(x, pool_size=2, strides=None, padding="valid"):
+    """Max over each d×h×w window of NDHWC ``x`` (strides default to pool_size, as Keras)."""
+    return _pool3d(max_pool2d, x, pool_size, strides, padding)
+
+
+def avg_pool3d(x, pool_size=2, strides=None, padding="valid"):
+    """Mean over each d×h×w window; with 'same' padding the padded zeros are not counted (as TF)."""
+    return _pool3d(avg_pool2d, x, pool_size, strides, padding)

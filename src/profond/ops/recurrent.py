@@ -4,6 +4,11 @@ The input projection x·W of every time step is one GEMM for the whole sequence;
 does one GEMM h·U and one fused gate op. Back-propagation through time is the engine's ordinary
 iterative backward over the unrolled steps (no recursion). Gate orders and weight layouts are
 Keras's: LSTM (i, f, c, o), GRU (z, r, h) with ``reset_after=True`` and a (2, 3H) bias.
+
+Each cell's math is written twice, once per purpose: on arrays, in place (``_lstm_step`` and
+``_lstm_step_backward``, ``_gru_step`` and ``_gru_step_backward``), shared by the one-step ops
+that cells use (``LSTMGates``, ``GRUGates``) and the whole-sequence ops that layers use; and with
+differentiable ops (``lstm_gates``, ``gru_gates``), for second derivatives and custom activations.
 """
 
 import numpy as np
@@ -13,7 +18,7 @@ from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
-from profond.ops.nn import _sigmoid_array, sigmoid, tanh
+from profond.ops.nn import sigmoid, tanh
 from profond.ops.shape import reshape, split, stack, unstack
 
 
@@ -43,66 +48,166 @@ def _lstm_gate_scale(xp, n, dtype):
     return k
 
 
+def _lstm_step(xp, gate, c, c_out, tc_out, h_out):
+    """One LSTM step on arrays, in place: ``gate`` holds k·z (see ``_lstm_gate_scale``) and
+    becomes the gates (i, f, g, o); writes c' = f ⊙ c + i ⊙ g, tanh(c') and h' = o ⊙ tanh(c') into
+    the ``*_out`` arrays and returns h'. The single array form of the LSTM's forward math."""
+    n = c.shape[-1]
+    _sigmoid_(xp, gate)
+    i, f, g, o = (gate[:, j * n : (j + 1) * n] for j in range(4))
+    g *= 2  # tanh(z) = 2σ(2z) − 1
+    g -= 1
+    c_new = xp.multiply(f, c, out=c_out)
+    c_new += i * g
+    tc_out[...] = c_new
+    _tanh_(xp, tc_out)
+    return xp.multiply(o, tc_out, out=h_out)
+
+
+def _lstm_step_backward(xp, gate, c, tc, dh, dc, gz, deriv, tmp):
+    """Back through one LSTM step on arrays (the single array form of its backward math).
+
+    In: the step's gates (i, f, g, o), the previous c, tanh(c'), ∂L/∂h' (``dh``) and ∂L/∂c'
+    (``dc``, to which the path through h' is added in place). Out: ∂L/∂z in ``gz`` (which may be
+    ``gate`` itself: it is read first) and ∂L/∂c = ∂L/∂c' ⊙ f in ``tmp``. ``deriv`` is scratch.
+    """
+    n = c.shape[-1]
+    i, f, g, o = (gate[:, j * n : (j + 1) * n] for j in range(4))
+    xp.multiply(tc, tc, out=tmp)  # ∂L/∂c' += ∂L/∂h' ⊙ o ⊙ (1 − tanh²c')
+    xp.subtract(1, tmp, out=tmp)
+    tmp *= o
+    tmp *= dh
+    dc += tmp
+    xp.subtract(1, gate, out=deriv)  # each gate's slope: σ' = σ(1 − σ), tanh' = 1 − tanh²
+    deriv *= gate
+    dg = deriv[:, 2 * n : 3 * n]
+    xp.multiply(g, g, out=dg)
+    xp.subtract(1, dg, out=dg)
+    deriv[:, :n] *= g  # × what each gate multiplies: ∂c'/∂i = g, ∂c'/∂f = c, ...
+    deriv[:, n : 2 * n] *= c
+    deriv[:, 2 * n : 3 * n] *= i
+    deriv[:, 3 * n :] *= tc
+    xp.multiply(dc, f, out=tmp)  # ∂L/∂c (read f before gz may overwrite it)
+    by_gate, gz_by_gate = deriv.reshape(-1, 4, n), gz.reshape(-1, 4, n)
+    # ∂L/∂z = (∂L/∂c' for i, f, g; ∂L/∂h' for o) ⊙ deriv
+    xp.multiply(by_gate[:, :3], dc[:, None], out=gz_by_gate[:, :3])
+    xp.multiply(by_gate[:, 3], dh, out=gz_by_gate[:, 3])
+
+
+def lstm_gates(z, c, activation=None, recurrent_activation=None):
+    """The LSTM step with differentiable ops (the form of second derivatives and of custom
+    activations): from z = x·W + h·U + b (B, 4H), gates (i, f, c, o),
+    c' = σ(z_f) ⊙ c + σ(zᵢ) ⊙ tanh(z_c),  h' = σ(z_o) ⊙ tanh(c').  Returns (h', c')."""
+    act, rec = activation or tanh, recurrent_activation or sigmoid
+    zi, zf, zc, zo = split(z, 4, axis=-1)
+    c_new = rec(zf) * c + rec(zi) * act(zc)
+    return rec(zo) * act(c_new), c_new
+
+
 class LSTMGates(FusedFunction):
-    """From z = x·W + h·U + b (B, 4H) and c: i, f, o = σ(zᵢ, z_f, z_o), g = tanh(z_c),
-    c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c')."""
+    """One LSTM step from z = x·W + h·U + b (B, 4H) and c: returns (h', c') (see
+    ``lstm_gates``); arrays through ``_lstm_step`` and ``_lstm_step_backward``."""
 
     def forward(self, z, c):
         xp = array_module(z)
-        n = z.shape[-1] // 4
-        i, f, o = (_sigmoid_array(z[:, :n]), _sigmoid_array(z[:, n : 2 * n]),
-                   _sigmoid_array(z[:, 3 * n :]))
-        g = xp.tanh(z[:, 2 * n : 3 * n])
-        c_new = f * c + i * g
-        tc = xp.tanh(c_new)
-        self.saved = (i, f, g, o, tc, c)
-        return o * tc, c_new
+        gate = z * _lstm_gate_scale(xp, c.shape[-1], z.dtype)
+        c_new, tc, h = (xp.empty_like(c) for _ in range(3))
+        _lstm_step(xp, gate, c, c_new, tc, h)
+        self.saved = (gate, tc)
+        return h, c_new
 
     def backward_arrays(self, gh, gc):
         xp = array_module(gh)
-        i, f, g, o, tc, c = self.saved
-        dc = gc + gh * o * (1 - tc * tc)
-        dz = xp.concatenate(
-            [dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
-             gh * tc * o * (1 - o)], axis=-1)
-        return dz, dc * f
+        gate, tc = self.saved
+        c = self.inputs[1].data
+        gz = gate if self.saved_reusable else xp.empty_like(gate)
+        dc, tmp = gc.copy(), xp.empty_like(gc)
+        _lstm_step_backward(xp, gate, c, tc, gh, dc, gz, xp.empty_like(gate), tmp)
+        return gz, tmp
 
     @staticmethod
     def composed(z, c):
-        zi, zf, zc, zo = split(z, 4, axis=-1)
-        c_new = sigmoid(zf) * c + sigmoid(zi) * tanh(zc)
-        return sigmoid(zo) * tanh(c_new), c_new
+        return lstm_gates(z, c)
+
+
+def _gru_step(xp, gate, hz, h, hz_h_out, h_out):
+    """One GRU step on arrays, in place: ``gate`` holds xz = x·W + b_in and becomes (z, r, ĥ);
+    ``hz`` = h·U + b_rec (read only); writes its ĥ columns hz_h and
+    h' = z ⊙ h + (1 − z) ⊙ ĥ into the ``*_out`` arrays and returns h'. The single array form of
+    the GRU's forward math."""
+    n = h.shape[-1]
+    zr = gate[:, : 2 * n]
+    zr += hz[:, : 2 * n]
+    _sigmoid_(xp, zr)  # z, r = σ(xz + hz)
+    r, hh = gate[:, n : 2 * n], gate[:, 2 * n :]
+    hz_h_out[...] = hz[:, 2 * n :]
+    hh += r * hz_h_out
+    _tanh_(xp, hh)  # ĥ = tanh(xz_h + r ⊙ hz_h)
+    h_new = xp.subtract(h, hh, out=h_out)  # h' = ĥ + z ⊙ (h − ĥ)
+    h_new *= gate[:, :n]
+    h_new += hh
+    return h_new
+
+
+def _gru_step_backward(xp, gate, h, hz_h, dh, gx, gh, deriv, tmp):
+    """Back through one GRU step on arrays (the single array form of its backward math).
+
+    In: the step's (z, r, ĥ), the previous h, hz_h and ∂L/∂h' (``dh``). Out: ∂L/∂xz in ``gx``,
+    ∂L/∂hz in ``gh``, and ``dh`` becomes the direct part of ∂L/∂h, ∂L/∂h' ⊙ z (the caller adds
+    gh·Uᵀ). ``deriv`` and ``tmp`` are scratch."""
+    n = h.shape[-1]
+    z, r, hh = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n :]
+    dz, dr, dhh = gx[:, :n], gx[:, n : 2 * n], gx[:, 2 * n :]
+    xp.subtract(h, hh, out=dz)  # ∂L/∂z before σ': dh ⊙ (h − ĥ)
+    dz *= dh
+    xp.multiply(hh, hh, out=dhh)  # ∂L/∂(ĥ's input) = dh ⊙ (1 − z) ⊙ (1 − ĥ²)
+    xp.subtract(1, dhh, out=dhh)
+    dhh *= dh
+    xp.subtract(1, z, out=tmp)
+    dhh *= tmp
+    xp.multiply(dhh, hz_h, out=dr)  # ∂L/∂r before σ': dhh ⊙ hz_h
+    xp.subtract(1, gate[:, : 2 * n], out=deriv)  # σ' = σ(1 − σ)
+    deriv *= gate[:, : 2 * n]
+    gx[:, : 2 * n] *= deriv
+    gh[:, : 2 * n] = gx[:, : 2 * n]
+    xp.multiply(dhh, r, out=gh[:, 2 * n :])
+    dh *= z
+
+
+def gru_gates(xz, hz, h, activation=None, recurrent_activation=None):
+    """The GRU step (reset_after) with differentiable ops (the form of second derivatives):
+    z = σ(xz_z + hz_z), r = σ(xz_r + hz_r), ĥ = tanh(xz_h + r ⊙ hz_h), h' = z ⊙ h + (1 − z) ⊙ ĥ."""
+    act, rec = activation or tanh, recurrent_activation or sigmoid
+    xz_z, xz_r, xz_h = split(xz, 3, axis=-1)
+    hz_z, hz_r, hz_h = split(hz, 3, axis=-1)
+    z = rec(xz_z + hz_z)
+    hh = act(xz_h + rec(xz_r + hz_r) * hz_h)
+    return z * h + (1 - z) * hh
 
 
 class GRUGates(FusedFunction):
-    """From xz = x·W + b_in and hz = h·U + b_rec (both (B, 3H)) and h:
-    z = σ(xz_z + hz_z), r = σ(xz_r + hz_r), ĥ = tanh(xz_h + r ⊙ hz_h), h' = z ⊙ h + (1 − z) ⊙ ĥ."""
+    """One GRU step from xz = x·W + b_in, hz = h·U + b_rec (both (B, 3H)) and h: returns h' (see
+    ``gru_gates``); arrays through ``_gru_step`` and ``_gru_step_backward``."""
 
     def forward(self, xz, hz, h):
         xp = array_module(xz)
-        n = xz.shape[-1] // 3
-        z = _sigmoid_array(xz[:, :n] + hz[:, :n])
-        r = _sigmoid_array(xz[:, n : 2 * n] + hz[:, n : 2 * n])
-        hh = xp.tanh(xz[:, 2 * n :] + r * hz[:, 2 * n :])
-        self.saved = (z, r, hh, hz[:, 2 * n :], h)
-        return z * h + (1 - z) * hh
+        gate, hz_h, h_new = xz.copy(), xp.empty_like(h), xp.empty_like(h)
+        _gru_step(xp, gate, hz, h, hz_h, h_new)
+        self.saved = (gate, hz_h)
+        return h_new
 
     def backward_arrays(self, gy):
         xp = array_module(gy)
-        z, r, hh, hz_h, h = self.saved
-        dz = gy * (h - hh) * z * (1 - z)
-        dhh = gy * (1 - z) * (1 - hh * hh)
-        dr = dhh * hz_h * r * (1 - r)
-        return (xp.concatenate([dz, dr, dhh], axis=-1),
-                xp.concatenate([dz, dr, dhh * r], axis=-1), gy * z)
+        gate, hz_h = self.saved
+        h = self.inputs[2].data
+        gx, gh, dh = xp.empty_like(gate), xp.empty_like(gate), gy.copy()
+        deriv = xp.empty_like(gate[:, : 2 * h.shape[-1]])
+        _gru_step_backward(xp, gate, h, hz_h, dh, gx, gh, deriv, xp.empty_like(h))
+        return gx, gh, dh
 
     @staticmethod
     def composed(xz, hz, h):
-        xz_z, xz_r, xz_h = split(xz, 3, axis=-1)
-        hz_z, hz_r, hz_h = split(hz, 3, axis=-1)
-        z = sigmoid(xz_z + hz_z)
-        hh = tanh(xz_h + sigmoid(xz_r + hz_r) * hz_h)
-        return z * h + (1 - z) * hh
+        return gru_gates(xz, hz, h)
 
 
 def _project(x, kernel, bias):
@@ -229,15 +334,8 @@ class LSTMSequence(_SequenceOp):
             gate = gates[s]
             xp.matmul(h, u, out=zh)
             gate += zh
-            _sigmoid_(xp, gate)
-            i, f, g, o = (gate[:, j * n : (j + 1) * n] for j in range(4))
-            g *= 2  # tanh(z) = 2σ(2z) − 1
-            g -= 1
-            c = xp.multiply(f, c, out=cs[s])  # c' = f ⊙ c + i ⊙ g
-            c += i * g
-            tcs[s] = c
-            _tanh_(xp, tcs[s])
-            h = xp.multiply(o, tcs[s], out=hs[s])  # h' = o ⊙ tanh(c')
+            h = _lstm_step(xp, gate, c, cs[s], tcs[s], hs[s])
+            c = cs[s]
         self.saved = (gates, cs, tcs, hs)
         return hs.transpose(1, 0, 2), h, c
 
@@ -245,35 +343,16 @@ class LSTMSequence(_SequenceOp):
         x, w, u, b, h0, c0 = (t.data for t in self.inputs)
         xp = array_module(x)
         gates, cs, tcs, hs = self.saved
-        t, n = gates.shape[0], u.shape[0]
+        t = gates.shape[0]
         gz = gates if self.saved_reusable else xp.empty_like(gates)  # gz[s] replaces gates[s]
         deriv, tmp = xp.empty_like(gates[0]), xp.empty_like(cs[0])
         dh, dc = g_h.copy(), g_c.copy()
         for s in range(t - 1, -1, -1):
             dh += g_seq[:, s]
-            gate, tc, gzs = gates[s], tcs[s], gz[s]
-            i, f, g, o = (gate[:, j * n : (j + 1) * n] for j in range(4))
-            xp.multiply(tc, tc, out=tmp)  # ∂L/∂c += ∂L/∂h ⊙ o ⊙ (1 − tanh²c)
-            xp.subtract(1, tmp, out=tmp)
-            tmp *= o
-            tmp *= dh
-            dc += tmp
-            xp.subtract(1, gate, out=deriv)  # each gate's slope: σ' = σ(1 − σ), tanh' = 1 − tanh²
-            deriv *= gate
-            dg = deriv[:, 2 * n : 3 * n]
-            xp.multiply(g, g, out=dg)
-            xp.subtract(1, dg, out=dg)
-            deriv[:, :n] *= g  # × what each gate multiplies: ∂c'/∂i = g, ∂c'/∂f = c, ...
-            deriv[:, n : 2 * n] *= cs[s - 1] if s > 0 else c0
-            deriv[:, 2 * n : 3 * n] *= i
-            deriv[:, 3 * n :] *= tc
-            xp.multiply(dc, f, out=tmp)  # ∂L/∂c of the step before (read f before gz[s] may
-            # overwrite it), then ∂L/∂z = (∂L/∂c for i, f, g; ∂L/∂h for o) ⊙ deriv
-            by_gate, gz_by_gate = deriv.reshape(-1, 4, n), gzs.reshape(-1, 4, n)
-            xp.multiply(by_gate[:, :3], dc[:, None], out=gz_by_gate[:, :3])
-            xp.multiply(by_gate[:, 3], dh, out=gz_by_gate[:, 3])
+            _lstm_step_backward(xp, gates[s], cs[s - 1] if s > 0 else c0, tcs[s], dh, dc, gz[s],
+                                deriv, tmp)
             dc, tmp = tmp, dc
-            xp.matmul(gzs, u.T, out=dh)
+            xp.matmul(gz[s], u.T, out=dh)
         gx, gw = self.weight_grads(x, w, gz)
         gu = _recurrent_kernel_grad(h0, hs, gz)
         gb = gz.sum(axis=(0, 1))
@@ -295,19 +374,9 @@ class GRUSequence(_SequenceOp):
         hz = xp.empty_like(gates[0])
         h = h0
         for s in range(t):
-            gate = gates[s]
             xp.matmul(h, u, out=hz)
             hz += b[1]
-            zr = gate[:, : 2 * n]
-            zr += hz[:, : 2 * n]
-            _sigmoid_(xp, zr)  # z, r = σ(xz + hz)
-            z, r, hh = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n :]
-            hz_h[s] = hz[:, 2 * n :]
-            hh += r * hz_h[s]
-            _tanh_(xp, hh)  # ĥ = tanh(xz_h + r ⊙ hz_h)
-            h = xp.subtract(h, hh, out=hs[s])  # h' = z ⊙ h + (1 − z) ⊙ ĥ = ĥ + z ⊙ (h − ĥ)
-            h *= z
-            h += hh
+            h = _gru_step(xp, gates[s], hz, h, hz_h[s], hs[s])
         self.saved = (gates, hz_h, hs)
         return hs.transpose(1, 0, 2), h
 
@@ -322,24 +391,9 @@ class GRUSequence(_SequenceOp):
         dh = g_h.copy()
         for s in range(t - 1, -1, -1):
             dh += g_seq[:, s]
-            gate, gx, gh = gates[s], g_xz[s], g_hz[s]
-            z, r, hh = gate[:, :n], gate[:, n : 2 * n], gate[:, 2 * n :]
-            dz, dr, dhh = gx[:, :n], gx[:, n : 2 * n], gx[:, 2 * n :]
-            xp.subtract(hs[s - 1] if s > 0 else h0, hh, out=dz)  # ∂L/∂z before σ': dh ⊙ (h − ĥ)
-            dz *= dh
-            xp.multiply(hh, hh, out=dhh)  # ∂L/∂(ĥ's input) = dh ⊙ (1 − z) ⊙ (1 − ĥ²)
-            xp.subtract(1, dhh, out=dhh)
-            dhh *= dh
-            xp.subtract(1, z, out=tmp)
-            dhh *= tmp
-            xp.multiply(dhh, hz_h[s], out=dr)  # ∂L/∂r before σ': dhh ⊙ hz_h
-            xp.subtract(1, gate[:, : 2 * n], out=deriv)  # σ' = σ(1 − σ)
-            deriv *= gate[:, : 2 * n]
-            gx[:, : 2 * n] *= deriv
-            gh[:, : 2 * n] = gx[:, : 2 * n]
-            xp.multiply(dhh, r, out=gh[:, 2 * n :])
-            dh *= z
-            dh += xp.matmul(gh, u.T, out=dh_rec)
+            _gru_step_backward(xp, gates[s], hs[s - 1] if s > 0 else h0, hz_h[s], dh, g_xz[s],
+                               g_hz[s], deriv, tmp)
+            dh += xp.matmul(g_hz[s], u.T, out=dh_rec)
         gx, gw = self.weight_grads(x, w, g_xz)
         gu = _recurrent_kernel_grad(h0, hs, g_hz)
         gb = xp.stack([g_xz.sum(axis=(0, 1)), g_hz.sum(axis=(0, 1))])

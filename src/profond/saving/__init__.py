@@ -1,4 +1,6 @@
-"""Saving and loading: the class registry, model files (``.profond``) and checkpoints."""
+"""Saving and loading: the class registry, model files (``.profond``), checkpoints, weights
+files (safetensors, Keras 3's ``.weights.h5``), JSON architectures and clones, and TensorFlow's
+object checkpoints (``profond.train``)."""
 
 from profond.registry import (
     custom_object_scope,
@@ -9,6 +11,13 @@ from profond.registry import (
     serialize,
 )
 from profond.saving.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
+from profond.saving.model_config import (
+    clone_model,
+    export_unavailable,
+    model_from_config,
+    model_from_json,
+    model_to_json,
+)
 from profond.saving.model_file import (
     FileFormatError,
     load_model,
@@ -17,3 +26,4 @@ from profond.saving.model_file import (
     save_model,
     save_weights,
 )
+from profond.saving.tf_checkpoint import Checkpoint, CheckpointManager, latest_checkpoint

@@ -91,6 +91,12 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     never leaves a half-written model behind.
     """
     filepath = os.fspath(filepath)
+    if filepath.lower().endswith((".h5", ".hdf5")):
+        raise ValueError(
+            "save_model: profond does not write Keras 2's legacy HDF5 model files. Save the "
+            "model with model.save('model.profond'), or only its weights with "
+            f"model.save_weights('model.weights.h5'). Received: filepath={filepath!r}"
+        )
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} already exists. Pass overwrite=True to replace it.")
     members = {
@@ -121,6 +127,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         ValueError: the file names a class that is not registered, or weights do not fit.
     """
     del safe_mode  # nothing in a profond file is ever executed
+    _refuse_hdf5(filepath)
     members = read_archive(filepath, required=(METADATA, WEIGHTS))
     check_metadata(members)
     if CONFIG not in members:
@@ -139,26 +146,78 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return model
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Save only ``model.weights`` in one safetensors file (Keras's ``model.save_weights``)."""
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _refuse_hdf5(filepath):
+    """A clear answer to ``load_model("model.h5")``: an HDF5 file is not a profond model."""
+    with contextlib.suppress(OSError), open(filepath, "rb") as f:
+        if f.read(8) == _HDF5_SIGNATURE:
+            raise FileFormatError(
+                f"{os.fspath(filepath)} is an HDF5 file, not a profond model file: profond does "
+                "not load Keras 2's legacy whole-model .h5 files. Build the model in code and "
+                "load a Keras 3 weights file with model.load_weights('….weights.h5')."
+            )
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Save only ``model.weights`` (Keras's ``model.save_weights``).
+
+    ``*.weights.h5`` writes Keras 3's HDF5 layout (needs h5py, see ``weights_h5.py``); any other
+    name writes one safetensors file (``*.weights.safetensors`` by convention). ``max_shard_size``
+    is accepted for Keras compatibility: profond always writes one file.
+    """
     filepath = os.fspath(filepath)
+    kind = _weights_format(filepath, "save_weights")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} already exists. Pass overwrite=True to replace it.")
+    if kind == "h5":
+        from profond.saving.weights_h5 import save_weights_h5
+
+        return save_weights_h5(model, filepath)
     data = _tensors_bytes(model.weights)
     _atomic_write(filepath, lambda f: f.write(data))
 
 
-def load_weights(model, filepath):
-    """Load weights saved by ``save_weights`` (or the weights of a ``.profond`` file) into the
-    already built ``model``. Shapes and dtypes must match, else nothing is changed."""
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Load weights saved by ``save_weights`` (safetensors or a Keras 3 ``.weights.h5``), or the
+    weights of a ``.profond`` file, into the already built ``model``.
+
+    A shape, dtype or count that does not match raises a ``ValueError`` naming the first
+    mismatching variable, and nothing is changed. With ``skip_mismatch=True`` the mismatching
+    variables keep their values (with a warning) and the others are loaded.
+    """
+    if kwargs:
+        raise TypeError(f"load_weights got unexpected keyword arguments: {sorted(kwargs)}")
     filepath = os.fspath(filepath)
+    if _weights_format(filepath, "load_weights") == "h5":
+        from profond.saving.weights_h5 import load_weights_h5
+
+        return load_weights_h5(model, filepath, skip_mismatch=skip_mismatch)
     if zipfile.is_zipfile(filepath):
         members = read_archive(filepath, required=(METADATA, WEIGHTS))
         check_metadata(members)
         data = members[WEIGHTS]
     else:
         data = _read_bounded_file(filepath, MEMBER_LIMITS[WEIGHTS])
-    assign_variables(model.weights, load_tensors(data, os.path.basename(filepath)), "weights")
+    tensors = load_tensors(data, os.path.basename(filepath))
+    assign_variables(model.weights, tensors, "weights", skip_mismatch=skip_mismatch)
+
+
+def _weights_format(filepath, what):
+    """``"h5"`` for Keras 3's HDF5 weights, ``"safetensors"`` otherwise; refuses a ``.keras``
+    name, and an HDF5 name other than ``.weights.h5`` for saving (as Keras does)."""
+    name = filepath.lower()
+    if name.endswith(".keras"):
+        raise ValueError(f"{what}: a .keras file holds a whole model, not just weights: use "
+                         "model.save / load_model for it, or a '.weights.h5' or "
+                         f"'.weights.safetensors' file here. Received: filepath={filepath!r}")
+    if name.endswith((".h5", ".hdf5")):
+        if what == "save_weights" and not name.endswith(".weights.h5"):
+            raise ValueError(f"{what}: the filename must end in `.weights.h5` (or be a "
+                             f"safetensors file). Received: filepath={filepath!r}")
+        return "h5"
+    return "safetensors"
 
 
 def read_file_info(filepath):
@@ -416,35 +475,51 @@ def _key_index(key, name):
     return int(match.group(1))
 
 
-def assign_variables(variables, tensors, what):
+def assign_variables(variables, tensors, what, skip_mismatch=False, check_only=False):
     """Write ``tensors`` (``{"0000:path": array}``) into ``variables`` in order.
 
-    Everything is checked before anything is written, so a mismatch leaves the model unchanged.
+    Everything is checked before anything is written, so a mismatch leaves the model unchanged:
+    the error names the first mismatching variable, the expected and the received value. With
+    ``skip_mismatch``, mismatching (or missing) variables are left as they are, with a warning.
+    ``check_only`` raises what would be raised, and writes nothing.
     """
     variables = list(variables)
     ordered = sorted(tensors.items(), key=lambda item: _key_index(item[0], what))
     if [_key_index(k, what) for k, _ in ordered] != list(range(len(ordered))):
         raise FileFormatError(f"The {what} in the file are not numbered 0..{len(ordered) - 1}.")
-    if len(ordered) != len(variables):
-        raise ValueError(
-            f"The file holds {len(ordered)} {what} but the model has {len(variables)}: "
-            "it was saved from a different architecture."
-        )
-    for variable, (key, array) in zip(variables, ordered):
+    problems = []  # (index, message), in order
+    for i, variable in enumerate(variables):
+        if i >= len(ordered):
+            problems.append((i, f"the model's variable '{_variable_name(variable)}' (#{i}, "
+                                f"shape {tuple(variable.shape)}) has no value in the file"))
+            continue
+        key, array = ordered[i]
         if tuple(array.shape) != tuple(variable.shape):
-            raise ValueError(
-                f"Weight mismatch for variable '{_variable_name(variable)}': the file's "
-                f"'{key}' has shape {tuple(array.shape)}, the model's variable has shape "
-                f"{tuple(variable.shape)}."
-            )
-        if numpy.dtype(array.dtype) != numpy.dtype(variable.dtype):
-            raise ValueError(
-                f"Weight mismatch for variable '{_variable_name(variable)}': the file's "
-                f"'{key}' has dtype {array.dtype}, the model's variable has dtype "
-                f"{numpy.dtype(variable.dtype)}."
-            )
-    for variable, (_, array) in zip(variables, ordered):
-        variable.assign(array)
+            problems.append((i, f"Weight mismatch for variable '{_variable_name(variable)}': "
+                                f"expected shape {tuple(variable.shape)}, the file's '{key}' "
+                                f"has shape {tuple(array.shape)}."))
+        elif numpy.dtype(array.dtype) != numpy.dtype(variable.dtype):
+            problems.append((i, f"Weight mismatch for variable '{_variable_name(variable)}': "
+                                f"expected dtype {numpy.dtype(variable.dtype)}, the file's "
+                                f"'{key}' has dtype {array.dtype}."))
+    extra = len(ordered) - len(variables)
+    if extra > 0 and not problems:
+        problems.append((len(variables), f"the file's '{ordered[len(variables)][0]}' (#"
+                                         f"{len(variables)}) has no variable in the model"))
+    if problems and not skip_mismatch:
+        count = (f" The file holds {len(ordered)} {what} and the model has {len(variables)}: "
+                 "it was saved from a different architecture." if extra else "")
+        raise ValueError(problems[0][1] + count + " Nothing was loaded.")
+    if check_only:
+        return
+    if problems:
+        skipped = [m for _, m in problems]
+        warnings.warn(f"{len(skipped)} {what} were not loaded: " + "; ".join(skipped[:5]),
+                      stacklevel=3)
+    bad = {i for i, _ in problems}
+    for i, (variable, (_, array)) in enumerate(zip(variables, ordered)):
+        if i not in bad:
+            variable.assign(array)
 
 
 def _optimizer_variables(model):

@@ -7,16 +7,20 @@
 3. the numbers of trainable and non-trainable weights;
 4. the config round-trip: ``from_config(get_config())`` gives the same config, and the same
    outputs once given the same weights;
-5. the save/load round-trip of a model holding the layer (``profond.saving``);
+5. the save/load round-trip of a functional model holding the layer (``model.save`` then
+   ``profond.models.load_model``): same outputs, same weights. It is never skipped: a layer that
+   cannot be saved fails the contract;
 6. a short fit lowers the loss (layers with trainable weights).
+
+A layer with several inputs (``Add``, ``Concatenate``, ``Dot`` …) gets a list of input shapes.
 
 ``check_layer_against_torch(layer, torch_fn, x)`` compares the outputs and the gradients (input and
 weights, with a random upstream gradient) to a PyTorch function given the same weights.
 """
 
+import json
 import os
 import tempfile
-import warnings
 
 import numpy as np
 
@@ -54,32 +58,47 @@ def _assert_shape(got, expected, what):
         f"{what}: expected shape {tuple(expected)}. Received: {got}"
 
 
+def _is_multi(input_shape):
+    """A list of shapes (several inputs) rather than one shape."""
+    return bool(input_shape) and isinstance(input_shape[0], (tuple, list))
+
+
 def _make_input(input_shape, input_dtype, input_data, rng):
     if input_data is not None:
-        return np.asarray(input_data)
-    if np.dtype(input_dtype).kind == "i":
+        return [np.asarray(a) for a in input_data] if _is_multi(input_shape) else np.asarray(
+            input_data)
+    if _is_multi(input_shape):
+        return [_make_input(s, input_dtype, None, rng) for s in input_shape]
+    if np.dtype(input_dtype).kind in "iu":
         return rng.integers(0, 10, input_shape).astype(input_dtype)
     return rng.standard_normal(input_shape).astype(input_dtype)
+
+
+def _symbolic_inputs(input_shape, input_dtype):
+    from profond.layers import Input
+
+    if _is_multi(input_shape):
+        return [Input(shape=tuple(s[1:]), dtype=input_dtype) for s in input_shape]
+    return Input(shape=tuple(input_shape[1:]), dtype=input_dtype)
 
 
 def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
                    expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
                    input_dtype="float32", input_data=None, run_training_check=True,
-                   run_save_check=True, custom_objects=None, fit_steps=20, seed=0):
+                   custom_objects=None, fit_steps=20, seed=0):
     """Assert that ``layer_cls(**init_kwargs)`` honours the layer contract (see module docstring).
 
-    ``input_shape`` includes the batch dimension; ``expected_output_shape`` too (a list of
-    shapes for a layer with several outputs; None entries are not checked).
+    ``input_shape`` includes the batch dimension (a list of shapes for a layer with several
+    inputs); ``expected_output_shape`` too (a list of shapes for a layer with several outputs;
+    None entries are not checked). ``custom_objects`` is handed to ``load_model``.
 
-    >>> from profond.layers import Dense
+    >>> from profond.layers import Add, Dense
     >>> run_layer_test(Dense, {"units": 3}, (4, 2), (4, 3), expected_num_trainable_weights=2)
+    >>> run_layer_test(Add, {}, [(4, 2), (4, 2)], (4, 2))
     """
-    from profond import layers as layers_lib
-
     rng = np.random.default_rng(seed)
     x = _make_input(input_shape, input_dtype, input_data, rng)
-    expected = (list(expected_output_shape) if expected_output_shape
-                and isinstance(expected_output_shape[0], (tuple, list))
+    expected = (list(expected_output_shape) if _is_multi(expected_output_shape)
                 else tuple(expected_output_shape))
     if isinstance(expected, list):
         expected = [tuple(e) for e in expected]
@@ -93,14 +112,14 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
 
     # 2. output shape: eager, compute_output_shape, symbolic
     _assert_shape(_shapes(out), expected, f"{name} output")
-    batchless = (None,) + tuple(input_shape[1:])
+    batchless = ([(None,) + tuple(s[1:]) for s in input_shape] if _is_multi(input_shape)
+                 else (None,) + tuple(input_shape[1:]))
     cos = layer.compute_output_shape(batchless)
-    cos = [tuple(s) for s in cos] if isinstance(cos, (list, tuple)) and cos and isinstance(
-        cos[0], (tuple, list)) else tuple(cos)
+    cos = [tuple(s) for s in cos] if _is_multi(cos) else tuple(cos)
     exp_none = ([(None,) + e[1:] for e in expected] if isinstance(expected, list)
                 else (None,) + expected[1:])
     _assert_shape(cos, exp_none, f"{name}.compute_output_shape")
-    sym = layer_cls(**init_kwargs)(layers_lib.Input(shape=input_shape[1:], dtype=input_dtype))
+    sym = layer_cls(**init_kwargs)(_symbolic_inputs(input_shape, input_dtype))
     _assert_shape(_shapes(sym), exp_none, f"{name} symbolic output")
 
     # 3. weight counts
@@ -113,60 +132,56 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
     assert len(layer.get_weights()) == n_tr + n_ntr
 
     # 4. config round-trip (a JSON-able config; the clone computes the same function)
-    import json
-
     config = layer.get_config()
     json.dumps(config)
     clone = layer_cls.from_config(config)
     assert clone.get_config() == config, f"{name}: config changed by from_config/get_config"
     clone(x)
     clone.set_weights(layer.get_weights())
-    for a, b in zip(_numpy(layer(x)), _numpy(clone(x))):
+    # inference mode: a layer that is random while training (augmentation) is then deterministic
+    for a, b in zip(_numpy(layer(x, training=False)), _numpy(clone(x, training=False))):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6,
                                    err_msg=f"{name}: clone from config differs")
 
-    # 5. save / load round-trip of a model holding the layer
-    if run_save_check:
-        _check_save_load(layer_cls, init_kwargs, x, input_shape, input_dtype, custom_objects)
+    # 5. save / load round-trip of a model holding the layer (mandatory)
+    _check_save_load(layer_cls, init_kwargs, x, input_shape, input_dtype, custom_objects)
 
     # 6. a short fit lowers the loss
     if run_training_check and expected_num_trainable_weights > 0:
-        _check_training(layer_cls, init_kwargs, x, input_shape, input_dtype, fit_steps, rng)
-
-
-def _saving_available():
-    try:
-        from profond import models, saving
-    except ImportError:
-        return False
-    return hasattr(saving, "save_model") and hasattr(models, "Sequential")
+        _check_training(layer_cls, init_kwargs, x, fit_steps, rng)
 
 
 def _check_save_load(layer_cls, init_kwargs, x, input_shape, input_dtype, custom_objects):
-    if not _saving_available():
-        warnings.warn("run_layer_test: profond.saving.save_model / profond.models.Sequential "
-                      "are not available yet; the save/load round-trip was skipped.",
-                      stacklevel=3)
-        return
-    from profond import layers as layers_lib
-    from profond import models, saving
+    """``Model(inputs, layer(inputs)).save(path)`` then ``load_model(path)``: the loaded model
+    holds a layer of the same class, with the same weights, and computes the same outputs."""
+    from profond import models
 
-    model = models.Sequential([layers_lib.Input(shape=input_shape[1:], dtype=input_dtype),
-                               layer_cls(**init_kwargs)])
-    before = _numpy(model(x))
+    name = layer_cls.__name__
+    inputs = _symbolic_inputs(input_shape, input_dtype)
+    model = models.Model(inputs, layer_cls(**init_kwargs)(inputs))
+    before = _numpy(model(x, training=False))
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "model.profond")
-        saving.save_model(model, path)
-        loaded = saving.load_model(path, custom_objects=custom_objects)
-    after = _numpy(loaded(x))
+        try:
+            model.save(path)
+            loaded = models.load_model(path, custom_objects=custom_objects)
+        except Exception as e:
+            raise AssertionError(f"{name}: a model holding the layer could not be saved and "
+                                 f"loaded back ({type(e).__name__}: {e})") from e
+    assert any(type(lay) is layer_cls for lay in loaded.layers), \
+        f"{name}: the loaded model holds no {name}. Received: {[type(v) for v in loaded.layers]}"
+    after = _numpy(loaded(x, training=False))
+    assert len(after) == len(before), f"{name}: {len(after)} outputs after load, not {len(before)}"
     for a, b in zip(before, after):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6,
-                                   err_msg=f"{layer_cls.__name__}: differs after save/load")
-    for w0, w1 in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(w0, w1)
+                                   err_msg=f"{name}: differs after save/load")
+    w0, w1 = model.get_weights(), loaded.get_weights()
+    assert len(w0) == len(w1), f"{name}: {len(w1)} weights after load, not {len(w0)}"
+    for a, b in zip(w0, w1):
+        np.testing.assert_array_equal(a, b, err_msg=f"{name}: a weight differs after save/load")
 
 
-def _check_training(layer_cls, init_kwargs, x, input_shape, input_dtype, steps, rng):
+def _check_training(layer_cls, init_kwargs, x, steps, rng):
     """Fit the layer's (first) output to a fixed random target with Adam; the mean squared error
     measured at inference must go down."""
     from profond import optimizers
@@ -175,7 +190,7 @@ def _check_training(layer_cls, init_kwargs, x, input_shape, input_dtype, steps, 
 
     layer = layer_cls(**init_kwargs)
     target = rng.standard_normal(_first(layer(x)).shape).astype("float32")
-    x_t = layer._convert(x)
+    x_t = [layer._convert(a) for a in x] if isinstance(x, list) else layer._convert(x)
 
     def loss_of(training):
         out = _first(layer(x_t, training=training))

@@ -31,7 +31,7 @@ def layer_graph(model):
         layers = ([model._input_layer] if model._input_layer is not None else []) + model.layers
         return layers, [(i, i + 1) for i in range(len(layers) - 1)], True
     if getattr(model, "_graph", None):
-        layers = list(model.layers)  # the inputs first, then in topological order
+        layers = list(model.operations)  # inputs, layers and recorded ops, in graph order
         index = {id(layer): i for i, layer in enumerate(layers)}
         edges = []
         for node in model._nodes:

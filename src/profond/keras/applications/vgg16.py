@@ -1,0 +1,9 @@
+"""``keras.applications.vgg16``: ``preprocess_input`` ("caffe" mode) and ``decode_predictions``; the
+model builder raises ``NotImplementedError`` (see ``profond.applications``)."""
+
+from profond.applications import decode_predictions, preprocess_for
+from profond.keras.applications import VGG16  # noqa: F401 - re-exported
+
+preprocess_input = preprocess_for("vgg16")
+
+__all__ = ["decode_predictions", "preprocess_input", "VGG16"]

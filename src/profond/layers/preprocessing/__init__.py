@@ -1,0 +1,25 @@
+"""Preprocessing layers: feature normalization and encodings, image resizing and cropping, and
+data augmentation (active only while training)."""
+
+from profond.layers.preprocessing.augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from profond.layers.preprocessing.image import CenterCrop, RandomCrop, Resizing
+from profond.layers.preprocessing.normalization import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    Normalization,
+    Rescaling,
+)
+
+__all__ = [
+    "CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Normalization",
+    "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
+]
