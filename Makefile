@@ -67,7 +67,7 @@ COMPAT := .venv-compat
 
 $(COMPAT)/.ok:
 	$(PYTHON) -m venv $(COMPAT)
-	$(COMPAT)/bin/python -m pip install -q tensorflow-cpu==2.21.0 pillow
+	$(COMPAT)/bin/python -m pip install -q tensorflow-cpu==2.21.0 pillow pandas tensorboard
 	touch $@
 
 compat: $(VENV)/.test $(COMPAT)/.ok

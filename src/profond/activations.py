@@ -213,7 +213,8 @@ _NAME_OF.update({
 
 def serialize(activation):
     """The name of a built-in activation (``"relu"``); a registered activation object (a layer
-    such as ``LeakyReLU()``) gives its ``{"class_name", "config"}`` dict.
+    such as ``LeakyReLU()``) gives its ``{"class_name", "config"}`` dict, a user's function
+    ``{"class_name": "function", "config": "pkg>name"}`` (Keras 3's form).
 
     >>> serialize(relu)
     'relu'
@@ -228,6 +229,14 @@ def serialize(activation):
         return name
     if hasattr(activation, "get_config"):
         return _registry.serialize(activation)
+    if callable(activation) and hasattr(activation, "__name__"):
+        # A user's function, in Keras 3's form: by its registered name (``"pkg>fn"``), else by
+        # its own name, which loading then needs in ``custom_objects`` (never an import).
+        try:
+            name = _registry.registered_name(activation)
+        except TypeError:
+            name = activation.__name__
+        return {"class_name": "function", "config": name}
     raise ValueError(
         f"Cannot serialize the activation {activation!r}: expected a built-in activation "
         f"({', '.join(sorted(_BY_NAME))}) or a registered object with get_config()."
@@ -246,8 +255,14 @@ def _name(name):
 def deserialize(config, custom_objects=None):
     """The activation named ``config`` (a string, or a ``serialize`` dict)."""
     if isinstance(config, str):
-        if custom_objects and config in custom_objects:
-            return custom_objects[config]
+        found = _registry.get_custom_object(config, custom_objects)  # also custom_object_scope
+        if found is None and config not in _BY_NAME:
+            try:
+                found = _registry.get_registered(config)  # a registered function
+            except ValueError:
+                found = None
+        if callable(found) and not isinstance(found, type):
+            return found
         return _BY_NAME[_name(config)]
     if isinstance(config, dict):
         if config.get("class_name") == "function" and isinstance(config.get("config"), str):

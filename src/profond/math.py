@@ -91,7 +91,8 @@ from profond.ops.math import (
     zero_fraction,
 )
 from profond.ops.norms import l2_normalize, reduce_euclidean_norm
-from profond.ops.numpy_api import angle, conj, divide_no_nan, erfc, imag, nextafter, real
+from profond.ops.numpy_api import divide_no_nan
+from profond.ops.numpy_more import angle, conj, erfc, imag, nextafter, real
 from profond.ops.selection import (
     approx_max_k,
     approx_min_k,

@@ -70,6 +70,10 @@ def registered_name(obj):
     (a user's layer or model) is saved under its bare class name, as Keras does: loading it then
     needs ``custom_objects={"Name": cls}`` (or a ``custom_object_scope``), never an import.
     """
+    key = getattr(obj, "_registered_name", None)
+    if callable(obj) and not isinstance(obj, type) and key is not None \
+            and _REGISTRY.get(key) is obj:
+        return key  # a registered function (an activation, a loss): its own registered name
     cls = obj if isinstance(obj, type) else type(obj)
     key = getattr(cls, "_registered_name", None)
     if key is not None and _REGISTRY.get(key) is cls:
@@ -86,13 +90,18 @@ def registered_name(obj):
     return cls.__name__
 
 
+class UnknownClassError(ValueError, TypeError):
+    """A name in a file that no registered class or custom object answers to (a ``TypeError``
+    as in Keras, and a ``ValueError`` like every other refusal of a file)."""
+
+
 def get_registered(name, custom_objects=None):
     """The class registered under ``name`` (or given in ``custom_objects``); a clear error else."""
     found = get_custom_object(name, custom_objects) if isinstance(name, str) else None
     if found is not None:
         return found
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(
+        raise UnknownClassError(
             f"Unknown class {name!r} in the file: only registered classes can be loaded "
             "(register yours with @profond.saving.register_serializable() or pass custom_objects)"
         )

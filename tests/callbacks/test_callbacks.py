@@ -238,3 +238,19 @@ def test_callbacks_inside_fit(tmp_path):
     stopper = EarlyStopping(monitor="loss", mode="max", patience=1)  # the loss goes down
     history = model.fit(x, y, epochs=10, batch_size=8, verbose=0, callbacks=[stopper])
     assert len(history.history["loss"]) == 2 and model.stop_training
+
+
+def test_on_batch_hooks_are_aliases_of_the_train_batch_hooks():
+    class LossHistory(pf.callbacks.Callback):  # the Keras guide's pattern
+        def on_train_begin(self, logs=None):
+            self.losses = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.losses.append(logs.get("loss"))
+
+    model = pf.models.Sequential([pf.layers.Input((2,)), pf.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = LossHistory()
+    model.fit(np.ones((8, 2), "float32"), np.zeros((8, 1), "float32"), batch_size=2, epochs=2,
+              verbose=0, callbacks=[history])
+    assert len(history.losses) == 8 and all(isinstance(v, float) for v in history.losses)

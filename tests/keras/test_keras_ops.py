@@ -451,3 +451,16 @@ def test_conv_transpose_follows_keras_output_sizes():
     assert ops.conv_transpose(x, k, (2, 3), "same", output_padding=(1, 0)).shape == (2, 10, 16, 4)
     assert ops.conv_transpose(RNG.standard_normal((2, 7, 3)), np.ones((4, 2, 3)), 3).shape == \
         (2, 22, 2)
+
+
+def test_correlate_and_extract_sequences():
+    for la, lv in [(7, 3), (6, 4), (3, 5), (4, 4)]:
+        a, v = RNG.standard_normal(la), RNG.standard_normal(lv)
+        for mode in ("valid", "same", "full"):
+            np.testing.assert_allclose(ops.correlate(a, v, mode).numpy(),
+                                       np.correlate(a, v, mode), atol=1e-12)
+    gradcheck(lambda a, v: ops.correlate(a, v, "full"), [RNG.standard_normal(6),
+                                                          RNG.standard_normal(3)])
+    x = np.arange(20.0).reshape(2, 10)
+    frames = ops.extract_sequences(x, 4, 3).numpy()
+    assert frames.shape == (2, 3, 4) and frames[1, 2].tolist() == [16.0, 17.0, 18.0, 19.0]

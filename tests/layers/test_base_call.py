@@ -144,3 +144,30 @@ def test_a_user_build_without_super_is_marked_built():
     layer.build((None, 2))
     layer(np.ones((1, 2), "float32"))
     assert layer.built and len(layer.weights) == 1
+
+
+def test_weight_paths_follow_the_layers_being_built_as_in_keras():
+    k = pf.keras
+    pf.keras.backend.clear_session()
+    seq = k.Sequential([k.Input((3,)), k.layers.Dense(2), k.layers.Dense(1)])
+    assert [w.path for w in seq.weights] == [
+        "sequential/dense/kernel", "sequential/dense/bias",
+        "sequential/dense_1/kernel", "sequential/dense_1/bias"]
+    inputs = k.Input((3,))
+    functional = k.Model(inputs, k.layers.Dense(2, name="d")(inputs))
+    assert [w.path for w in functional.weights] == ["d/kernel", "d/bias"]
+
+    class Mine(k.Model):
+        def __init__(self):
+            super().__init__(name="mine")
+            self.dense = k.layers.Dense(2, name="inner")
+
+        def call(self, x):
+            return self.dense(x)
+
+    mine = Mine()
+    mine(np.ones((1, 3), "float32"))
+    assert [w.path for w in mine.weights] == ["mine/inner/kernel", "mine/inner/bias"]
+    lstm = k.layers.LSTM(3, name="rnn")
+    lstm(np.ones((1, 2, 3), "float32"))
+    assert lstm.weights[0].path.startswith("rnn/")

@@ -75,22 +75,28 @@ def test_predict_records_no_graph():
     assert seen and not any(seen[1:])
 
 
-def test_validation_split_keeps_every_class_in_training():
+def test_validation_split_holds_out_the_last_examples_as_keras_does():
     x, y = blobs(300)
-    order = np.argsort(y, kind="stable")  # sorted by label: Keras's last 30% is one class
+    order = np.argsort(y, kind="stable")  # sorted by label: the last 30% is one class
     x, y = x[order], y[order]
-    trained_on = set()
+    trained_on, validated_on = [], []
 
     class Recording(models.Sequential):
         def train_step(self, data):
-            trained_on.update(np.unique(data[1].numpy()).tolist())
+            trained_on.append(data[1].numpy())
             return super().train_step(data)
+
+        def test_step(self, data):
+            validated_on.append(data[1].numpy())
+            return super().test_step(data)
 
     model = Recording([layers.Dense(3, activation="softmax", input_shape=(8,))])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    hist = model.fit(x, y, epochs=2, validation_split=0.3, verbose=0)
-    assert trained_on == {0, 1, 2}
-    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    with pytest.warns(UserWarning, match="sorted by label"):
+        hist = model.fit(x, y, epochs=1, validation_split=0.3, verbose=0)
+    assert np.array_equal(np.sort(np.concatenate(trained_on)), y[:210])
+    assert np.array_equal(np.concatenate(validated_on), y[210:])
+    assert list(hist.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
 
 
 def test_length_mismatch_is_a_clear_error():

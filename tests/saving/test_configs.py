@@ -49,6 +49,8 @@ CASES = {
     "RNN": (lambda: L.RNN(L.LSTMCell(3), return_sequences=True), (2, 4, 3)),
     "StackedRNNCells": (lambda: L.StackedRNNCells([L.LSTMCell(3), L.GRUCell(2)]), (2, 4, 3)),
     "ConvLSTM2D": (lambda: L.ConvLSTM2D(2, 3, padding="same"), (2, 3, 5, 5, 2)),
+    "ConvLSTM1D": (lambda: L.ConvLSTM1D(2, 3), (2, 3, 6, 2)),
+    "ConvLSTM3D": (lambda: L.ConvLSTM3D(2, 2), (2, 2, 4, 4, 4, 2)),
     "ConvLSTM2DCell": (lambda: L.ConvLSTM2DCell(2, 3), (2, 3, 5, 5, 2)),
     "TimeDistributed": (lambda: L.TimeDistributed(L.Dense(2)), (2, 4, 3)),
     "LayerNormalization": (lambda: L.LayerNormalization(), (2, 5)),

@@ -209,7 +209,7 @@ def test_wrong_shape_or_dtype_names_the_variable(saved):
     _, path = saved
     edit_config(path, lambda spec: spec["config"]["layers"][1]["config"].update(units=9))
     with pytest.raises(ValueError,
-                       match=r"'dense/kernel'.*expected shape \(4, 9\).*shape \(4, 8\)"):
+                       match=r"'sequential/dense/kernel'.*expected shape \(4, 9\).*shape \(4, 8\)"):
         saving.load_model(path)
     _, path2 = saved
     edit_config(path2, lambda spec: spec["config"]["layers"][1]["config"].update(units=8,
@@ -244,7 +244,7 @@ def test_truncated_corrupted_and_non_zip_files(saved, tmp_path):
             saving.load_model(path)
     # Flip one byte inside the stored weights: the CRC check catches it.
     damaged = bytearray(data)
-    damaged[data.rindex(b"0003:dense_1/bias") + 200] ^= 0xFF  # in the tensors' bytes
+    damaged[data.rindex(b"0003:sequential/dense_1/bias") + 200] ^= 0xFF  # in the tensors' bytes
     path.write_bytes(bytes(damaged))
     with pytest.raises(FileFormatError, match="CRC"):
         saving.load_model(path)
@@ -309,7 +309,7 @@ def test_read_file_info(saved):
     _, path = saved
     info = saving.read_file_info(path)
     assert info["config"]["class_name"] == "Sequential"
-    assert info["weights"][0] == ("0000:dense/kernel", "F32", [4, 8])
+    assert info["weights"][0] == ("0000:sequential/dense/kernel", "F32", [4, 8])
     assert info["optimizer"][0] == ("0000:adam/iteration", "I64", [])
     assert info["training_state"] is None
 

@@ -213,6 +213,12 @@ class Variable(Tensor):
     def value(self):
         return Tensor(self.data)
 
+    def numpy(self):
+        """A copy of the current values, as TF's variables give: a later ``assign`` or training
+        step (both write in place) leaves it unchanged."""
+        values = backend.to_numpy(self.data)
+        return values.copy() if values is self.data else values
+
     def assign(self, value):
         """Write ``value`` into the variable in place (same shape, cast to its dtype)."""
         new = value.data if isinstance(value, Tensor) else value

@@ -131,6 +131,7 @@ from profond.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from profond.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
@@ -167,3 +168,5 @@ __all__ += [
     "GlobalMaxPooling3D", "MaxPool3D", "MaxPooling3D", "ConvLSTM1D", "ConvLSTM2D",
     "ConvLSTM2DCell", "ConvLSTM3D",
 ]
+# keras.layers.serialize / deserialize (the saving guide)
+__all__ += ["deserialize", "serialize"]

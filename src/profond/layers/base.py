@@ -26,9 +26,11 @@ replays on real data, and returns new KerasTensors whose shapes (and masks) it f
 itself on zeros.
 """
 
+import contextlib
 import functools
 import inspect
 import re
+import threading
 
 import numpy
 
@@ -81,7 +83,8 @@ def _marking_built(build):
 
     @functools.wraps(build)
     def build_and_mark(self, *args, **kwargs):
-        result = build(self, *args, **kwargs)
+        with _name_scope(self):
+            result = build(self, *args, **kwargs)
         if self._build_shapes is None:
             self._build_shapes = args[0] if args else kwargs.get("input_shape")
         self.built = True
@@ -94,13 +97,39 @@ def _marking_built(build):
 # --- the training flag of the call in progress (propagated to sub-layers) -----------------------
 
 
-class _CallContext:
-    training = None
-    depth = 0  # how many layer calls are in progress (0: the next call is a top-level one)
-    losses_added = False  # has any layer ever added a loss? (else no need to clear them)
+class _CallContext(threading.local):
+    """The layer calls in progress in this thread (two threads may run two models at once)."""
+
+    def __init__(self):
+        self.training = None
+        self.depth = 0  # how many layer calls are in progress (0: the next call is a top-level one)
+        self.losses_added = False  # has any layer added a loss? (else no need to clear them)
+        self.scope = []  # the layers being built or called, outermost first: a new weight's path
 
 
 _context = _CallContext()
+
+
+@contextlib.contextmanager
+def _name_scope(layer):
+    """While ``layer`` builds or runs, weights created get the path of the layers around it
+    (``sequential/dense/kernel``, ``my_model/dense_1/kernel``), as Keras 3 names them."""
+    scope = _context.scope
+    if scope and scope[-1] is layer:
+        yield
+        return
+    scope.append(layer)
+    try:
+        yield
+    finally:
+        scope.pop()
+
+
+def _weight_path(layer, name):
+    scope = _context.scope
+    if layer in scope:
+        return "/".join(x.name for x in scope[:scope.index(layer) + 1]) + "/" + name
+    return f"{layer.name}/{name}"
 
 
 def _shape_str(shape):
@@ -114,15 +143,32 @@ class InputSpec:
     a wrong last dimension fails with a clear message naming the layer.
     """
 
-    def __init__(self, dtype=None, shape=None, ndim=None, min_ndim=None, axes=None):
+    def __init__(self, dtype=None, shape=None, ndim=None, min_ndim=None, axes=None,
+                 allow_last_axis_squeeze=False):
         self.dtype = dtype
         self.shape = shape
         self.ndim = len(shape) if shape is not None else ndim
         self.min_ndim = min_ndim
         self.axes = dict(axes or {})
+        self.allow_last_axis_squeeze = bool(allow_last_axis_squeeze)
 
     def check(self, layer_name, shape, index=0):
         where = f'Input {index} of layer "{layer_name}" is incompatible with the layer'
+        if self.allow_last_axis_squeeze and self.shape is not None:
+            # A functional model's input: a trailing axis of size 1 may be missing or extra
+            # (the model adds or drops it, see ``match_input_rank``), as in Keras.
+            expected = tuple(self.shape)
+            received = tuple(shape)
+            if expected and expected[-1] == 1:
+                expected = expected[:-1]
+            if received and received[-1] == 1:
+                received = received[:-1]
+            if len(received) != len(expected) or any(
+                    e is not None and r is not None and e != r
+                    for e, r in zip(expected[1:], received[1:])):
+                raise ValueError(f"{where}: expected shape={_shape_str(tuple(self.shape))}, "
+                                 f"found shape={_shape_str(tuple(shape))}")
+            return
         rank = len(shape)
         if self.ndim is not None and rank != self.ndim:
             raise ValueError(f"{where}: expected ndim={self.ndim}, found ndim={rank}. "
@@ -286,7 +332,7 @@ class Layer:
 
         var = Variable(value, dtype=dtype, trainable=trainable, name=name,
                        constraint=constraints.get(constraint))
-        var.path = f"{self.name}/{name}"
+        var.path = _weight_path(self, name)
         if not self.trainable:
             var.requires_grad = False
         self._own_variables.append(var)
@@ -578,7 +624,8 @@ class Layer:
         _context.training = training
         _context.depth += 1
         try:
-            return self.call(inputs, *args, **kwargs)
+            with _name_scope(self):
+                return self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
             _context.depth -= 1

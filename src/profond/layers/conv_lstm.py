@@ -246,7 +246,7 @@ class ConvLSTM1D(ConvLSTM):
     """A ConvLSTM over sequences of 1-D signals (N, T, L, C), kernel (k, C, 4F).
 
     >>> import profond as pf
-    >>> pf.layers.ConvLSTM1D(4, 3)(pf.ones((2, 5, 10, 1))).shape
+    >>> ConvLSTM1D(4, 3)(pf.ones((2, 5, 10, 1))).shape
     (2, 8, 4)
     """
 
@@ -271,7 +271,7 @@ class ConvLSTM3D(ConvLSTM):
     """A ConvLSTM over sequences of volumes (N, T, D, H, W, C), kernel (kd, kh, kw, C, 4F).
 
     >>> import profond as pf
-    >>> pf.layers.ConvLSTM3D(2, 3, padding="same")(pf.ones((1, 3, 4, 4, 4, 1))).shape
+    >>> ConvLSTM3D(2, 3, padding="same")(pf.ones((1, 3, 4, 4, 4, 1))).shape
     (1, 4, 4, 4, 2)
     """
 

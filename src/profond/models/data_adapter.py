@@ -132,12 +132,13 @@ class ArrayAdapter:
     ``shuffle="batch"`` (Keras's option for HDF5 data) shuffles the order of the batches only.
 
     With ``steps`` (``steps_per_epoch``) an epoch takes the next ``steps`` batches and the next
-    epoch goes on from there, as Keras 3 does; an epoch that reaches the end of the data stops
-    there (it may be shorter) and the next one starts a new pass.
+    epoch goes on from there, as Keras 3 does in training; an epoch that reaches the end of the
+    data stops there (it may be shorter) and the next one starts a new pass. With ``restart``
+    (validation, evaluation) every epoch starts from the first batch: ``steps`` truncates.
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
-                 steps=None):
+                 steps=None, restart=False):
         self.arrays = (x, y, sample_weight)
         self.n = check_cardinality(x, y, sample_weight)
         self.batch_size = int(batch_size or 32)
@@ -146,6 +147,7 @@ class ArrayAdapter:
         self.steps = self.full if steps is None else int(steps)
         self._position = 0
         self._order = self._perm = None
+        self.restart = restart
 
     def _new_pass(self):
         self._order, self._perm = range(self.full), None
@@ -170,7 +172,7 @@ class ArrayAdapter:
             x, y, sw = _map(lambda a, rows=rows: None if a is None else Tensor._wrap(a[rows]),
                             self.arrays)
             yield pack_x_y_sample_weight(x, y, sw)
-        if self._position >= self.full:
+        if self._position >= self.full or self.restart:
             self._position = 0
 
 
@@ -178,20 +180,21 @@ class IteratorAdapter:
     """Batches from a ``Dataset``, a ``PyDataset``, a generator or any iterable.
 
     A re-iterable source (``Dataset``, ``PyDataset``) starts over at each epoch unless ``steps``
-    is given; then, as in Keras, one iterator is kept across epochs. A generator is consumed once:
-    an infinite one needs ``steps``.
+    is given in training; then, as in Keras, one iterator is kept across epochs. A generator is
+    consumed once: an infinite one needs ``steps``.
     """
 
-    def __init__(self, source, steps=None, generator=False):
+    def __init__(self, source, steps=None, generator=False, restart=False):
         self.source = source
         self.generator = generator
+        self.restart = restart
         self.steps_limit = None if steps is None else int(steps)
         self._iterator = None
         self.exhausted = False
         self.steps = self.steps_limit if steps is not None else _length(source)
 
     def _items(self):
-        if self.generator or self.steps_limit is not None:
+        if self.generator or (self.steps_limit is not None and not self.restart):
             if self._iterator is None:
                 self._iterator = iter(self.source)
             return self._iterator
@@ -280,8 +283,9 @@ class ClassWeighted:
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
-                 class_weight=None, argument="x"):
-    """The adapter for ``fit``/``evaluate``/``predict`` data (see the module docstring)."""
+                 class_weight=None, argument="x", restart=False):
+    """The adapter for ``fit``/``evaluate``/``predict`` data (see the module docstring);
+    ``restart``: every epoch starts from the first batch (validation, evaluation)."""
     if is_iterator_source(x):
         kind = type(x).__name__
         if y is not None:
@@ -291,9 +295,10 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
             raise ValueError(f"When `{argument}` is a {kind}, give sample weights as the third "
                              "element of its batches, not as `sample_weight`.")
         generator = not (_is_dataset(x) or _is_py_dataset(x))
-        adapter = IteratorAdapter(x, steps, generator=generator)
+        adapter = IteratorAdapter(x, steps, generator=generator, restart=restart)
     else:
-        adapter = ArrayAdapter(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps)
+        adapter = ArrayAdapter(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps,
+                               restart=restart)
     if class_weight is not None:
         adapter = ClassWeighted(adapter, class_weight)
     return adapter

@@ -39,6 +39,23 @@ from profond.models.training import Trainer
 from profond.registry import deserialize, register_serializable, registered_name
 
 
+def match_input_rank(x, expected_shape):
+    """``x`` with a trailing axis of size 1 added or dropped when that is all that separates its
+    rank from ``expected_shape``'s, as Keras's functional models do: a model built on
+    ``Input((1,))`` takes a 1-D array of values, one on ``Input((3,))`` a ``(batch, 3, 1)``
+    array. Any other shape is left for the input checks to refuse."""
+    from profond.ops.shape import reshape
+
+    if not isinstance(x, Tensor) or isinstance(x, KerasTensor):
+        return x
+    rank, expected = x.ndim, len(expected_shape)
+    if rank == expected + 1 and x.shape[-1] == 1:
+        return reshape(x, x.shape[:-1])
+    if rank == expected - 1 and expected_shape[-1] == 1:
+        return reshape(x, x.shape + (1,))
+    return x
+
+
 @register_serializable()
 class Model(Trainer, Layer):
     """A trainable stack of layers: subclass it, or call ``Model(inputs, outputs)``.
@@ -85,9 +102,7 @@ class Model(Trainer, Layer):
                                  f"Received: {t!r}")
         self.__dict__["_symbolic_losses"] = []
         self._order_nodes()
-        specs = [InputSpec(ndim=len(t.shape),
-                           axes={i: d for i, d in enumerate(t.shape) if i and d is not None})
-                 for t in self.inputs]
+        specs = [InputSpec(shape=t.shape, allow_last_axis_squeeze=True) for t in self.inputs]
         self.input_spec = specs[0] if isinstance(inputs, KerasTensor) else specs
         self._build_shapes = _map(lambda t: t.shape, inputs)
         self._output_shape = _map(lambda t: t.shape, outputs)
@@ -223,7 +238,7 @@ class Model(Trainer, Layer):
     def _run_graph(self, inputs):
         values = {}
         for t, x in zip(self.inputs, self._given_inputs(inputs)):
-            x = self._convert(x)
+            x = match_input_rank(self._convert(x), t.shape)
             if isinstance(x, Tensor):
                 if x.ndim != len(t.shape) or any(
                         d is not None and s != d for s, d in zip(x.shape[1:], t.shape[1:])):
@@ -349,14 +364,16 @@ class Model(Trainer, Layer):
                 "inbound_nodes": [{"args": encode_argument(list(n.args), ref),
                                    "kwargs": encode_argument(n.kwargs, ref)} for n in nodes],
             })
-        return {
+        config = {
             "name": self.name,
             "trainable": self.trainable,
             "layers": layer_configs,
             "input_layers": encode_argument(self._inputs_struct, ref),
             "output_layers": encode_argument(self._outputs_struct, ref),
-            "losses": [ref(t) for t in self._symbolic_losses],
         }
+        if self._symbolic_losses:  # profond's addition: Keras's config has no such key
+            config["losses"] = [ref(t) for t in self._symbolic_losses]
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -10,7 +10,7 @@
 """
 
 from profond.layers.base import InputLayer, KerasTensor, Layer, _batchless, _structure_changed
-from profond.models.model import Model
+from profond.models.model import Model, match_input_rank
 from profond.registry import deserialize, register_serializable, serialize
 
 
@@ -92,6 +92,8 @@ class Sequential(Model):
         self.built = True
 
     def call(self, inputs, training=None):
+        if self._input_layer is not None:
+            inputs = match_input_rank(inputs, self._input_layer.batch_shape)
         for layer in self._layers:
             inputs = layer(inputs, training=training)
         return inputs

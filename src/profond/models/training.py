@@ -20,6 +20,9 @@ metrics are named per output (``compile_utils``) follow Keras 3 (as shipped in T
 metrics are updated without recording any graph.
 """
 
+import math
+import warnings
+
 import numpy
 
 from profond import backend
@@ -103,20 +106,29 @@ class Trainer:
         ``loss``, ``loss_weights``, ``metrics`` and ``weighted_metrics`` may be given once, as a
         list (one entry per output) or as a dict keyed by output name (see ``compile_utils``).
         ``metrics`` ignore the sample weights, ``weighted_metrics`` use them.
+        Compiling again without ``loss`` (or ``metrics``) keeps the previous ones, as in Keras 3.
         ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted for Keras
         compatibility and ignored (profond always runs eagerly)."""
         from profond import metrics as metrics_lib
         from profond import optimizers as optimizers_lib
 
         self.optimizer = optimizers_lib.get(optimizer)
-        self.loss = loss
+        args = dict(self._compile_args or {"loss": None, "metrics": None,
+                                           "weighted_metrics": None, "loss_weights": None})
+        args["optimizer"] = optimizer
         names = self._output_names
-        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
-        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, loss=loss,
-                                               names_fn=names)
+        # NOTE: as in Keras 3, compiling again without a loss (or without metrics) keeps the
+        # previous ones.
+        if loss is not None:
+            self.loss = loss
+            self._compile_loss = CompileLoss(loss, loss_weights, names)
+            args.update(loss=loss, loss_weights=loss_weights)
+        if metrics is not None or weighted_metrics is not None:
+            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, loss=self.loss,
+                                                   names_fn=names)
+            args.update(metrics=metrics, weighted_metrics=weighted_metrics)
         self._loss_tracker = metrics_lib.Mean(name="loss")
-        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
-                              "weighted_metrics": weighted_metrics, "loss_weights": loss_weights}
+        self._compile_args = args
         self.compiled = True
         self.stop_training = False
         self.train_function = self.test_function = self.predict_function = None
@@ -174,7 +186,7 @@ class Trainer:
         from profond.metrics import Metric
 
         out = [self._loss_tracker] if self._loss_tracker is not None else []
-        if self._compile_metrics:
+        if self._compile_metrics is not None and self._compile_metrics:
             out.append(self._compile_metrics)
         if self._compile_loss is not None:
             out.extend(self._compile_loss.trackers)
@@ -201,20 +213,20 @@ class Trainer:
 
     @property
     def compiled_metrics(self):
-        """TF-Keras 2's handle on the compiled metrics: ``update_state(y, y_pred,
-        sample_weight)``, ``reset_state()``, ``metrics``."""
-        return self._compile_metrics
+        """TF-Keras 2's ``compiled_metrics``, as Keras 3 keeps it: ``update_state(y, y_pred,
+        sample_weight)`` updates every metric of ``self.metrics``.
+
+        # NOTE: exactly as Keras 3 does, a ``Mean`` among them (the "loss" tracker, a user's
+        # Mean tracker) is given ``y_pred`` as its values, so after this a custom train_step
+        # reports the mean prediction as "loss". Use ``compute_loss`` and update the "loss"
+        # tracker yourself (the Keras 3 guide) to report the loss.
+        """
+        return _CompiledMetrics(self)
 
     def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
-        """TF-Keras 2's compiled loss: the compiled J plus ``regularization_losses``; as in
-        TF-Keras 2 (unlike ``compute_loss``) it also feeds the "loss" tracker."""
-        loss = self._compiled_loss_value(y, y_pred, sample_weight)
-        for term in regularization_losses or []:
-            loss = term if loss is None else loss + term
-        if loss is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        self._loss_tracker.update_state(loss.data, sample_weight=_batch_size(y))
-        return loss
+        """TF-Keras 2's compiled loss, as Keras 3 keeps it: ``compute_loss`` (which already adds
+        the layers' losses, so ``regularization_losses`` is ignored)."""
+        return self.compute_loss(x=None, y=y, y_pred=y_pred, sample_weight=sample_weight)
 
     def _compiled_loss_value(self, y, y_pred, sample_weight):
         if self._compile_loss is None or y is None:
@@ -334,11 +346,11 @@ class Trainer:
         return x, y, sample_weight
 
     def _adapter(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
-                 class_weight=None, argument="x"):
+                 class_weight=None, argument="x", restart=True):
         if not _da.is_iterator_source(x):
             x, y, sample_weight = self._arrays(x, y, sample_weight)
         return _da.make_adapter(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps,
-                                class_weight=class_weight, argument=argument)
+                                class_weight=class_weight, argument=argument, restart=restart)
 
     # --- fit ------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -355,11 +367,9 @@ class Trainer:
         generator, so ``profond.set_seed`` makes training reproducible.
 
         ``validation_split``: the fraction of the examples held out to compute ``val_loss`` and
-        ``val_<metric>`` after each epoch. The held-out examples are drawn **at random**, not
-        taken from the end of the arrays as Keras does: with data sorted by label, Keras's last
-        20 % can be a class the model never trains on. The draw uses its own fixed seed, so the
-        split is the same at every call (a ``fit`` resumed from a checkpoint sees the same
-        validation set) and the framework's random state is left untouched.
+        ``val_<metric>`` after each epoch: the **last** examples, before shuffling, as in Keras
+        (the same split at every call). With data sorted by label these can all be one class:
+        a warning says so; shuffle the data first.
         ``validation_data``: ``(x, y[, sample_weight])``, a Dataset, a PyDataset or a generator
         (with ``validation_steps``); ``validation_freq``: validate every n epochs, or at the
         epochs (counted from 1) of a list.
@@ -388,7 +398,7 @@ class Trainer:
                 raise ValueError("`validation_split` is only supported for arrays, not for a "
                                  f"{type(x).__name__}: pass `validation_data` instead.")
             train = self._adapter(x, y, sample_weight, steps=steps_per_epoch,
-                                  class_weight=class_weight)
+                                  class_weight=class_weight, restart=False)
         else:
             x, y, sample_weight = self._arrays(x, y, sample_weight)
             if class_weight is not None and sample_weight is not None:
@@ -401,7 +411,7 @@ class Trainer:
                 (x, y, sample_weight), (vx, vy, vsw) = _split(x, y, sample_weight,
                                                              validation_split)
                 val = _da.make_adapter(vx, vy, vsw, validation_batch_size or batch_size,
-                                       steps=validation_steps)
+                                       steps=validation_steps, restart=True)
             train = _da.make_adapter(x, y, sample_weight, batch_size, shuffle=shuffle,
                                      steps=steps_per_epoch, class_weight=class_weight)
         if validation_data is not None:
@@ -539,28 +549,52 @@ class Trainer:
         return _map(lambda t: backend.to_numpy(t.data), out)
 
 
+class _CompiledMetrics:
+    """What ``model.compiled_metrics`` returns (see there)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def update_state(self, y, y_pred, sample_weight=None):
+        from profond.metrics import Mean
+
+        with no_grad():
+            for metric in self.model.metrics:
+                if isinstance(metric, Mean):
+                    metric.update_state(y_pred, sample_weight=sample_weight)
+                else:
+                    metric.update_state(y, y_pred, sample_weight=sample_weight)
+
+
 def _map_wrap(value):
     return _map(lambda a: None if a is None else Tensor._wrap(a), value)
 
 
-_SPLIT_SEED = 1234
-
-
 def _split(x, y, sample_weight, fraction):
-    """Shuffle, then hold out ``fraction`` of the examples for validation."""
+    """Hold out the last ``fraction`` of the examples for validation, as Keras does (before any
+    shuffling): train on ``[:k]``, validate on ``[k:]`` with k = ⌊n (1 − fraction)⌋."""
     n = _da.check_cardinality(x, y, sample_weight)
-    n_val = int(n * fraction)
-    if n_val == 0 or n_val == n:
+    split_at = int(math.floor(n * (1.0 - fraction)))
+    if split_at == 0 or split_at == n:
         raise ValueError(f"Training data contains {n} samples, which is not sufficient to split "
                          f"it into a validation and training set as specified by "
                          f"`validation_split={fraction}`. Either provide more data, or a "
                          "different value for the `validation_split` argument.")
-    perm = numpy.random.default_rng(_SPLIT_SEED).permutation(n)  # same split at every call
-    xp = backend.default_module()
-    perm = xp.asarray(perm) if xp is not numpy else perm
-    train_idx, val_idx = perm[: n - n_val], perm[n - n_val:]
+    train, val = (_map(lambda a, rows=rows: None if a is None else a[rows],
+                       (x, y, sample_weight))
+                  for rows in (slice(0, split_at), slice(split_at, n)))
+    _warn_if_sorted(train[1], val[1])
+    return train, val
 
-    def take(idx):
-        return _map(lambda a: None if a is None else a[idx], (x, y, sample_weight))
 
-    return take(train_idx), take(val_idx)
+def _warn_if_sorted(y_train, y_val):
+    """Data sorted by label make Keras's tail split a validation set of one class: say so."""
+    if not hasattr(y_train, "dtype") or y_train.dtype.kind not in "iub" or \
+            y_train.ndim > 2 or (y_train.ndim == 2 and y_train.shape[1] != 1):
+        return
+    xp = backend.array_module(y_train)
+    if len(xp.unique(y_val)) == 1 and len(xp.unique(y_train)) > 1:
+        warnings.warn("`validation_split` holds out the last examples, and they all have the same "
+                      f"label ({xp.unique(y_val)[0]}): the data look sorted by label. Shuffle them "
+                      "before `fit` for a validation set that represents every class.",
+                      stacklevel=3)

@@ -465,3 +465,17 @@ def approx_min_k(operand, k, reduction_dimension=-1, **kwargs):
     ax = _axis(x, reduction_dimension, "approx_min_k")
     idx = argsort(x, ax).data[(_slice(None),) * ax + (_slice(0, int(k)),)]
     return take_along_axis(x, idx, ax), Tensor._wrap(idx)
+
+
+def extract_sequences(x, sequence_length, sequence_stride):
+    """Frames of the last axis: out[..., i, j] = x[..., i · stride + j] (``keras.ops``)."""
+    x = as_tensor(x)
+    length, stride = int(sequence_length), int(sequence_stride)
+    n = x.shape[-1]
+    if length < 1 or stride < 1 or length > n:
+        raise ValueError(f"extract_sequences expects 1 <= sequence_length <= {n} and a positive "
+                         f"stride. Received: sequence_length={sequence_length}, "
+                         f"sequence_stride={sequence_stride}")
+    count = 1 + (n - length) // stride
+    idx = numpy.arange(count)[:, None] * stride + numpy.arange(length)[None, :]
+    return getitem(x, (Ellipsis, idx))

@@ -270,6 +270,8 @@ def model_from_config(spec, custom_objects=None):
             build_config = spec.get("build_config")
             if build_config and not getattr(model, "built", True):
                 _build_from_config(model, build_config)
+    except registry.UnknownClassError:
+        raise  # names the class and how to provide it, as is
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
         raise FileFormatError(
             f"Could not rebuild the model from config.json: {type(e).__name__}: {e}"

@@ -2,7 +2,8 @@
 and with strings, several metrics, a custom loss function and a Loss subclass, a custom Metric
 subclass, add_loss in a layer, class_weight and sample_weight, fit on a Dataset with
 steps_per_epoch / validation_steps, callbacks (EarlyStopping, ModelCheckpoint,
-LearningRateScheduler, a user's Callback) and a learning-rate schedule."""
+LearningRateScheduler, TensorBoard, a user's Callback) and a learning-rate schedule; also
+validation_split, a weighted Dataset, a PyDataset, and a two-input two-output model."""
 
 import os
 import tempfile
@@ -151,6 +152,69 @@ results["dataset"] = fit(model, train_dataset, epochs=2, steps_per_epoch=3,
                          validation_data=val_dataset, validation_steps=2)
 results["dataset_eval"] = model.evaluate(val_dataset, verbose=0, return_dict=True)
 
+model = get_compiled_model()
+results["validation_split"] = fit(model, x_train, y_train, batch_size=8, validation_split=0.2,
+                                  epochs=2)
+weighted_dataset = tf.data.Dataset.from_tensor_slices(
+    (x_train, y_train, sample_weight)).batch(10)
+model = get_compiled_model()
+results["dataset_sample_weight"] = fit(model, weighted_dataset, epochs=2)
+
+
+class ExamplePyDataset(keras.utils.PyDataset):
+    def __init__(self, x, y, batch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.x = x
+        self.y = y
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / float(self.batch_size)))
+
+    def __getitem__(self, idx):
+        batch_x = self.x[idx * self.batch_size:(idx + 1) * self.batch_size]
+        batch_y = self.y[idx * self.batch_size:(idx + 1) * self.batch_size]
+        return batch_x, batch_y
+
+
+model = get_compiled_model()
+results["py_dataset"] = fit(model, ExamplePyDataset(x_train, y_train, batch_size=8), epochs=2,
+                            validation_data=ExamplePyDataset(x_val, y_val, batch_size=8))
+
+# A model with two inputs and two outputs: losses and metrics per output, as lists and dicts.
+image_input = keras.Input(shape=(6, 6, 1), name="img_input")
+timeseries_input = keras.Input(shape=(None, 3), name="ts_input")
+x1 = layers.Conv2D(2, 3)(image_input)
+x1 = layers.GlobalMaxPooling2D()(x1)
+x2 = layers.Conv1D(2, 3)(timeseries_input)
+x2 = layers.GlobalMaxPooling1D()(x2)
+x = layers.concatenate([x1, x2])
+score_output = layers.Dense(1, name="score_output")(x)
+class_output = layers.Dense(4, name="class_output")(x)
+model = keras.Model(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])
+set_fixed_weights(model)
+img_data = rng.normal(size=(12, 6, 6, 1)).astype("float32")
+ts_data = rng.normal(size=(12, 5, 3)).astype("float32")
+score_targets = rng.normal(size=(12, 1)).astype("float32")
+class_targets = rng.integers(0, 4, size=(12,))
+model.compile(
+    optimizer=keras.optimizers.RMSprop(1e-2),
+    loss={"score_output": keras.losses.MeanSquaredError(),
+          "class_output": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+    metrics={"score_output": [keras.metrics.MeanAbsolutePercentageError(),
+                              keras.metrics.MeanAbsoluteError()],
+             "class_output": [keras.metrics.SparseCategoricalAccuracy()]},
+    loss_weights={"score_output": 2.0, "class_output": 1.0})
+results["multi_output_dicts"] = fit(
+    model, {"img_input": img_data, "ts_input": ts_data},
+    {"score_output": score_targets, "class_output": class_targets}, batch_size=4, epochs=2)
+model.compile(optimizer=keras.optimizers.RMSprop(1e-2),
+              loss=[keras.losses.MeanSquaredError(),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+              loss_weights=[0.5, 1.0])
+results["multi_output_lists"] = fit(model, [img_data, ts_data], [score_targets, class_targets],
+                                    batch_size=6, epochs=1)
+
 
 class LossHistory(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
@@ -194,7 +258,15 @@ lr_schedule = keras.optimizers.schedules.ExponentialDecay(
 model = get_uncompiled_model()
 model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=lr_schedule),
               loss="sparse_categorical_crossentropy")
-results["schedule"] = fit(model, x_train, y_train, batch_size=10, epochs=2)
+with tempfile.TemporaryDirectory() as log_dir:
+    tensorboard_callback = keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1,
+                                                       update_freq="epoch")
+    results["schedule"] = fit(model, x_train, y_train, batch_size=10, epochs=2,
+                              validation_data=(x_val, y_val), callbacks=[tensorboard_callback])
+    results["tensorboard_runs"] = sorted(
+        run for run in os.listdir(log_dir)
+        if any(name.startswith("events.out.tfevents") for name in os.listdir(
+            os.path.join(log_dir, run))))
 results["schedule_values"] = [float(lr_schedule(step)) for step in range(5)]
 results["schedule_config"] = lr_schedule.get_config()
 emit(results)

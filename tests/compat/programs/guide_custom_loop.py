@@ -1,6 +1,7 @@
 """The custom training loop of the Keras guides: a Dataset of (x, y) batches, GradientTape,
-optimizer.apply_gradients, metrics driven by update_state / result / reset_state, the same steps
-under @tf.function, and a layer that adds a loss in call, read back from model.losses."""
+optimizer.apply_gradients (and Keras 3's optimizer.apply), metrics driven by update_state /
+result / reset_state, the same steps under @tf.function, and a layer that adds a loss in call,
+read back from model.losses."""
 
 import numpy as np
 from _common import emit, keras, set_fixed_weights, tf
@@ -23,17 +24,18 @@ def make_model():
     return model
 
 
+# The guide shuffles the training set; here the batches keep their order, for compared numbers.
 train_dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train)).batch(8)
 val_dataset = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(8)
 loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 # Eager loop.
 model = make_model()
-optimizer = keras.optimizers.SGD(learning_rate=0.05)
+optimizer = keras.optimizers.Adam(learning_rate=1e-2)
 train_acc_metric = keras.metrics.SparseCategoricalAccuracy()
 val_acc_metric = keras.metrics.SparseCategoricalAccuracy()
 eager = {"loss": [], "acc": [], "val_acc": []}
-for epoch in range(2):
+for _epoch in range(2):
     for step, (x_batch_train, y_batch_train) in enumerate(train_dataset):
         with tf.GradientTape() as tape:
             logits = model(x_batch_train, training=True)
@@ -42,6 +44,7 @@ for epoch in range(2):
         optimizer.apply_gradients(zip(grads, model.trainable_weights))
         train_acc_metric.update_state(y_batch_train, logits)
         eager["loss"].append(float(loss_value))
+        steps_per_epoch = step + 1
     eager["acc"].append(float(train_acc_metric.result()))
     train_acc_metric.reset_state()
     for x_batch_val, y_batch_val in val_dataset:
@@ -49,15 +52,20 @@ for epoch in range(2):
     eager["val_acc"].append(float(val_acc_metric.result()))
     val_acc_metric.reset_state()
 results["eager"] = eager
-results["steps_per_epoch"] = step + 1
+results["steps_per_epoch"] = steps_per_epoch
 results["after_reset"] = float(train_acc_metric.result())
 results["grads"] = [len(grads), [list(g.shape) for g in grads]]
 results["optimizer_iterations"] = int(optimizer.iterations.numpy())
+shuffled = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(buffer_size=1024)
+epoch_1 = [int(y) for _, y in shuffled]
+epoch_2 = [int(y) for _, y in shuffled]
+results["shuffle_is_permutation"] = [sorted(epoch_1) == sorted(y_train.tolist()),
+                                     sorted(epoch_2) == sorted(epoch_1)]
 results["weights_after"] = [w.numpy() for w in model.trainable_weights[-1:]]
 
 # The same loop with compiled steps.
 model = make_model()
-optimizer = keras.optimizers.SGD(learning_rate=0.05)
+optimizer = keras.optimizers.Adam(learning_rate=1e-2)
 train_acc_metric = keras.metrics.SparseCategoricalAccuracy()
 val_acc_metric = keras.metrics.SparseCategoricalAccuracy()
 
@@ -68,7 +76,7 @@ def train_step(x, y):
         logits = model(x, training=True)
         loss_value = loss_fn(y, logits)
     grads = tape.gradient(loss_value, model.trainable_weights)
-    optimizer.apply_gradients(zip(grads, model.trainable_weights))
+    optimizer.apply(grads, model.trainable_weights)
     train_acc_metric.update_state(y, logits)
     return loss_value
 
@@ -80,7 +88,7 @@ def test_step(x, y):
 
 
 compiled = {"loss": [], "acc": [], "val_acc": []}
-for epoch in range(2):
+for _epoch in range(2):
     for x_batch_train, y_batch_train in train_dataset:
         compiled["loss"].append(float(train_step(x_batch_train, y_batch_train)))
     compiled["acc"].append(float(train_acc_metric.result()))
@@ -125,6 +133,12 @@ for x_batch_train, y_batch_train in train_dataset:
     loss_value, extra = train_step_with_losses(x_batch_train, y_batch_train)
     with_losses.append([float(loss_value), float(extra)])
 results["with_layer_losses"] = with_losses
+
+# The guide's GAN adds random noise to its labels: shapes and ranges only.
+labels = tf.concat([tf.ones((4, 1)), tf.zeros((4, 1))], axis=0)
+noisy_labels = labels + 0.05 * tf.random.uniform(labels.shape)
+results["label_noise"] = [list(noisy_labels.shape), bool(tf.reduce_all(noisy_labels >= labels)),
+                          bool(tf.reduce_all(noisy_labels < labels + 0.05))]
 model(x_train[:4])
 results["losses_after_call"] = [len(model.losses), float(model.losses[0])]
 emit(results)

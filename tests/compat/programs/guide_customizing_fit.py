@@ -180,5 +180,9 @@ dataset = tf.data.Dataset.from_tensor_slices(images).batch(4)
 results["gan"] = gan.fit(dataset, epochs=2, verbose=0).history
 results["gan_iterations"] = [int(gan.d_optimizer.iterations.numpy()),
                              int(gan.g_optimizer.iterations.numpy())]
+seed_generator = keras.random.SeedGenerator(1337)
+first = keras.random.normal(shape=(4, LATENT_DIM), seed=seed_generator)
+second = keras.random.normal(shape=(4, LATENT_DIM), seed=seed_generator)
+results["seed_generator"] = [list(first.shape), bool(np.any(first.numpy() != second.numpy()))]
 results["generated"] = generator(images[:1, 0, :LATENT_DIM, 0]).numpy()[0, :2, :2, 0]
 emit(results)

@@ -70,7 +70,8 @@ noise = tf.random.normal([1, NOISE_DIM])
 generated_image = generator(noise, training=False)
 discriminator = make_discriminator_model(0.3)
 decision = discriminator(generated_image)
-results["random_shapes"] = [list(generated_image.shape), list(decision.shape)]
+results["random_shapes"] = [list(generated_image.shape), list(decision.shape),
+                           list(generated_image[0, :, :, 0].shape)]
 results["generator"] = describe(generator)
 results["discriminator"] = describe(discriminator)
 results["dropout_trains"] = bool(np.any(

@@ -47,7 +47,9 @@ history = model.fit(x_train, y_train, batch_size=8, epochs=2, shuffle=False, ver
 results["history"] = history.history
 results["evaluate"] = model.evaluate(x_val, y_val, batch_size=4, verbose=0)
 predictions = model.predict(x_val, verbose=0)
-results["predict"] = [list(predictions.shape), predictions[:3, 0]]
+# Rounded: Keras's Adam updates an Embedding's moments once per repeated token (its gradient is
+# sparse), profond's once per step on the summed gradient (textbook Adam); they differ by ~1e-4.
+results["predict"] = [list(predictions.shape), np.round(predictions[:3, 0], 3)]
 same = keras.utils.pad_sequences([[5, 6, 7]], maxlen=maxlen)
 longer = keras.utils.pad_sequences([[5, 6, 7]], maxlen=maxlen + 4)
 results["padding_masked"] = bool(np.allclose(model.predict(same, verbose=0),

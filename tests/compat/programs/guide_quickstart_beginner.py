@@ -8,7 +8,7 @@ import io
 import re
 
 import numpy as np
-from _common import emit, keras, set_fixed_weights, tf
+from _common import emit, set_fixed_weights, tf
 
 rng = np.random.default_rng(0)
 # Small MNIST-like data: uint8 images 28x28 and digit labels, scaled as the tutorial does.

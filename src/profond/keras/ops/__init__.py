@@ -13,12 +13,12 @@ from profond.keras.ops.nn import *  # noqa: F403
 from profond.keras.ops.numpy import *  # noqa: F403
 from profond.ops.math import rsqrt
 from profond.ops.nn import erf
-from profond.ops.selection import segment_max, segment_min, segment_sum
+from profond.ops.selection import extract_sequences, segment_max, segment_min, segment_sum
 from profond.ops.special import erfinv
 
 __all__ = sorted(set(core.__all__) | set(linalg.__all__) | set(nn.__all__) | set(numpy.__all__)
-                 | {"erf", "erfinv", "rsqrt", "segment_max", "segment_min", "segment_sum", "core",
-                    "image", "linalg", "nn", "numpy"})
+                 | {"erf", "erfinv", "extract_sequences", "rsqrt", "segment_max", "segment_min",
+                    "segment_sum", "core", "image", "linalg", "nn", "numpy"})
 
 
 def __getattr__(name):

@@ -1,25 +1,27 @@
 """``keras.ops.core``: tensors, control flow (eager) and slicing, with Keras 3's signatures."""
 
 from profond.ops import cast
-from profond.ops.numpy_api import (
+from profond.ops.control_flow import (
     associative_scan,
     cond,
-    convert_to_numpy,
-    convert_to_tensor,
     custom_gradient,
-    dtype,
     fori_loop,
-    get_item,
-    is_tensor,
     map,
-    saturate_cast,
     scan,
-    shape,
-    stop_gradient,
     switch,
-    unstack,
     vectorized_map,
     while_loop,
+)
+from profond.ops.numpy_api import (
+    convert_to_numpy,
+    convert_to_tensor,
+    dtype,
+    get_item,
+    is_tensor,
+    saturate_cast,
+    shape,
+    stop_gradient,
+    unstack,
 )
 from profond.ops.selection import scatter, scatter_update, slice, slice_update
 

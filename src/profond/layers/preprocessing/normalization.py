@@ -166,8 +166,10 @@ class Normalization(Layer):
             batch = numpy.asarray(batch, dtype=numpy.float64)
             if batch.ndim == 0:
                 batch = batch.reshape(1, 1)
-            elif batch.ndim == 1:
+            elif batch.ndim == 1 and self.axis:  # samples of one feature each
                 batch = batch[:, None]
+            # NOTE: with axis=None a 1-D array stays 1-D, so the layer is built for that rank
+            # and keeps the shape of 1-D inputs, as in Keras (the regression tutorial).
             if not self.built:
                 self._maybe_build((None,) + batch.shape[1:])
             reduce = tuple(a for a in range(batch.ndim) if a not in self._keep)
