@@ -71,7 +71,7 @@ $(COMPAT)/.ok:
 	touch $@
 
 compat: $(VENV)/.test $(COMPAT)/.ok
-	$(PY) -m pytest -m compat tests/compat
+	$(PY) -m pytest -m compat
 
 # The edit-test loop (under a minute): everything but the tests marked slow (accuracy, examples,
 # browser) and the compat suite. NOTE: this -m replaces the one of addopts, so it repeats compat.

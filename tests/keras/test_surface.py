@@ -279,6 +279,9 @@ def test_not_yet_lists_are_real_tensorflow_names():
            "profond.applications": "keras.applications"}
     paths = {m: own.get(m) or ("keras" + m[len("profond.keras"):] if m.startswith("profond.keras")
                                else "tf" + m[len("profond"):]) for m in REAL_NAMES}
+    for legacy in ("image", "sequence", "text"):  # TF-Keras's modules, reached through tf.keras
+        paths[f"profond.keras.preprocessing.{legacy}"] = f"tf.keras.preprocessing.{legacy}"
+    paths["profond.keras.preprocessing"] = "tf.keras.preprocessing"
     script = ("import os, json; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
               "import tensorflow as tf, keras\n"
               f"paths = {paths!r}\n"
