@@ -54,6 +54,10 @@ SURFACE = [
     ("profond.keras.backend", ["clear_session", "floatx", "set_floatx", "epsilon",
                                "image_data_format", "backend", "int_shape", "is_keras_tensor",
                                "standardize_dtype", "is_float_dtype", "is_int_dtype"]),
+    ("profond.keras.saving", ["register_keras_serializable", "custom_object_scope",
+                              "CustomObjectScope", "get_registered_name", "get_registered_object",
+                              "serialize_keras_object", "deserialize_keras_object", "load_model",
+                              "save_model", "load_weights", "save_weights"]),
     ("profond.keras.config", ["backend", "floatx", "set_floatx", "epsilon",
                               "image_data_format", "dtype_policy", "set_dtype_policy"]),
     ("profond.keras.mixed_precision", ["Policy", "DTypePolicy", "set_global_policy",
@@ -185,6 +189,23 @@ def test_backend_helpers():
     assert profond.layers.Dense(2).name == "dense"
 
 
+def test_backend_keras2_samplers():
+    # tf.keras.backend still has them and older guides call them (the VAE of the subclassing
+    # guide samples ε with K.random_normal(shape=(batch, dim)), batch a scalar tensor).
+    import profond.keras.backend as K
+
+    batch = profond.shape(profond.zeros((4000, 3)))[0]
+    eps = K.random_normal(shape=(batch, 3), seed=1)
+    assert eps.shape == (4000, 3) and eps.dtype == np.float32
+    assert abs(float(eps.numpy().mean())) < 0.1 and abs(float(eps.numpy().std()) - 1) < 0.1
+    u = K.random_uniform((1000,), minval=2.0, maxval=3.0, dtype="float64", seed=2).numpy()
+    assert u.dtype == np.float64 and 2.0 <= u.min() and u.max() < 3.0
+    t = K.truncated_normal((1000,), mean=1.0, stddev=0.5, seed=3).numpy()
+    assert np.all(np.abs(t - 1.0) <= 1.0)
+    assert np.array_equal(K.random_normal((5,), seed=7).numpy(),
+                          K.random_normal((5,), seed=7).numpy())
+
+
 def test_config_settings_refuse_what_profond_would_ignore():
     cfg = profond.keras.config
     cfg.set_epsilon(1e-7)
@@ -292,3 +313,30 @@ def test_not_yet_lists_are_real_tensorflow_names():
     for module, names in real.items():
         extra = REAL_NAMES[module] - set(names)
         assert not extra, f"{module}: not TensorFlow names: {sorted(extra)}"
+
+
+def test_keras_saving_module_registers_and_loads(tmp_path):
+    # keras.saving.register_keras_serializable is how Keras 3 guides register a custom layer
+    # (working_with_rnns registers its NestedCell that way); the class then loads from a file.
+    from profond import keras
+
+    @keras.saving.register_keras_serializable(package="g1")
+    class Twice(keras.layers.Layer):
+        def call(self, x):
+            return 2.0 * x
+
+    assert keras.saving.get_registered_name(Twice) == "g1>Twice"
+    assert keras.saving.get_registered_object("g1>Twice") is Twice
+    model = keras.Sequential([keras.Input((3,)), Twice()])
+    path = str(tmp_path / "twice.keras")
+    keras.saving.save_model(model, path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.layers[0], Twice)
+    np.testing.assert_allclose(loaded(np.ones((1, 3), "float32")).numpy(), 2.0)
+    dense = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    keras.saving.save_weights(dense, str(tmp_path / "d.weights.safetensors"))
+    keras.saving.load_weights(other, str(tmp_path / "d.weights.safetensors"))
+    np.testing.assert_array_equal(other.layers[0].kernel.numpy(), dense.layers[0].kernel.numpy())
+    with pytest.raises(AttributeError, match="KerasFileEditor"):
+        getattr(keras.saving, "KerasFileEditor")  # noqa: B009 - the attribute access is the test

@@ -171,3 +171,16 @@ def test_weight_paths_follow_the_layers_being_built_as_in_keras():
     lstm = k.layers.LSTM(3, name="rnn")
     lstm(np.ones((1, 2, 3), "float32"))
     assert lstm.weights[0].path.startswith("rnn/")
+
+
+def test_add_variable_is_add_weight():
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_variable((input_shape[-1],), "ones", name="w")
+
+        def call(self, x):
+            return x * self.w
+
+    layer = Scale()
+    np.testing.assert_array_equal(layer(np.full((2, 3), 2.0, "float32")).numpy(), 2.0)
+    assert [w.name for w in layer.trainable_weights] == ["w"]

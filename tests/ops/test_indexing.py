@@ -103,6 +103,17 @@ def test_one_hot_follows_tf():
     np.testing.assert_array_equal(y.numpy(), [[0, 1], [1, 0], [0, 0]])
     with pytest.raises(TypeError, match="integer"):
         pf.one_hot([0.5], 3)
+    with pytest.raises(TypeError, match="integer"):
+        pf.one_hot(pf.constant([1.0]), 3)
+
+
+def test_one_hot_truncates_numpy_float_labels_like_tf():
+    # tf.one_hot(y_train, depth=10) with y_train a float32 NumPy array works in TF (the array is
+    # cast to int64 on the way in, truncating); the built-in-training guide relies on it.
+    y = pf.one_hot(np.array([1.0, 3.0, 1.7, -1.0], "float32"), depth=4)
+    np.testing.assert_array_equal(y.numpy(), [[0, 1, 0, 0], [0, 0, 0, 1], [0, 1, 0, 0],
+                                              [0, 0, 0, 0]])
+    assert y.dtype == np.float32
 
 
 def test_argmax_argmin():

@@ -28,6 +28,7 @@ from profond.keras import (
     preprocessing,
     random,
     regularizers,
+    saving,
     utils,
 )
 from profond.layers import Input, InputSpec, KerasTensor, Layer
@@ -43,7 +44,7 @@ __all__ = [
     "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential", "Variable",
     "activations", "applications", "backend", "callbacks", "config", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
-    "optimizers", "preprocessing", "random", "regularizers", "utils",
+    "optimizers", "preprocessing", "random", "regularizers", "saving", "utils",
 ]
 
 

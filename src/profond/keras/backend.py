@@ -1,7 +1,9 @@
 """``keras.backend``: session helpers, numeric settings and dtype names.
 
-``backend()`` answers ``"profond"`` (see ``profond.config.keras_backend``). ``int_shape`` is the
-Keras 2 helper many older programs still call; Keras 3 dropped it.
+``backend()`` answers ``"profond"`` (see ``profond.config.keras_backend``). ``int_shape`` and the
+samplers ``random_normal``, ``random_uniform`` and ``truncated_normal`` are the Keras 2 helpers
+many older programs still call (``tf.keras.backend`` keeps them; Keras 3 dropped them): they are
+``profond.random``'s ``normal``, ``uniform`` and ``truncated_normal``.
 """
 
 import gc
@@ -19,11 +21,14 @@ from profond.config import keras_backend as backend
 from profond.dtypes import is_float_dtype, is_int_dtype, standardize_dtype
 from profond.layers import KerasTensor
 from profond.layers import clear_session as _clear_names
+from profond.random import normal as random_normal
+from profond.random import truncated_normal
+from profond.random import uniform as random_uniform
 
 __all__ = [
     "backend", "clear_session", "epsilon", "floatx", "image_data_format", "int_shape",
-    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "set_epsilon", "set_floatx",
-    "set_image_data_format", "standardize_dtype",
+    "is_float_dtype", "is_int_dtype", "is_keras_tensor", "random_normal", "random_uniform",
+    "set_epsilon", "set_floatx", "set_image_data_format", "standardize_dtype", "truncated_normal",
 ]
 
 

@@ -303,13 +303,21 @@ class Layer:
                 self._layers[:] = [layer for layer in self._layers if layer is not v]
 
     # --- weights ------------------------------------------------------------------------------
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        """Keras 3's other name for ``add_weight`` (shape and initializer required)."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, regularizer=regularizer,
+                               constraint=constraint, name=name)
+
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None, **kwargs):
         """Create a weight (a ``profond.Variable``), track it and return it.
 
         ``initializer`` is a name (``"glorot_uniform"``, ``"zeros"``, ``"random_normal"``…), an
         initializer object or a callable ``(shape, dtype) -> array``; default ``"glorot_uniform"``
-        for floats, ``"zeros"`` otherwise. The variable's ``path`` is ``"<layer name>/<name>"``.
+        for floats, ``"zeros"`` otherwise. The variable's ``path`` names the layers being built
+        around it, then ``name``: ``"sequential/dense/kernel"`` (Keras 3's paths).
         """
         from profond import initializers
 

@@ -116,7 +116,12 @@ def one_hot(indices, depth, on_value=1, off_value=0, axis=-1, dtype=None):
     array([[1., 0., 0.],
            [0., 0., 1.],
            [0., 0., 0.]], dtype=float32)
+
+    A NumPy float array of labels (``y_train.astype("float32")``, as in the Keras guides) is
+    truncated to integers the way TF converts it; float tensors and lists are refused, as in TF.
     """
+    if isinstance(indices, numpy.ndarray) and indices.dtype.kind == "f":
+        indices = indices.astype(numpy.int64)  # NOTE: truncation toward zero, like TF's cast
     idx = indices.data if isinstance(indices, Tensor) else numpy.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot expects integer indices. Received: dtype={idx.dtype}")
