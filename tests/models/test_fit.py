@@ -217,6 +217,7 @@ def test_custom_train_step_override():
     assert len(calls) == 25 and hist.history["my_loss"][-1] < hist.history["my_loss"][0]
 
 
+@pytest.mark.slow
 def test_digits_reaches_high_accuracy_quickly():
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split

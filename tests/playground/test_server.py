@@ -215,6 +215,7 @@ def _fingerprint(data):
     return json.dumps(data["train"][:20] + data["test"][:20])
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_sessions_train_independently(client):
     manager = client.app.state.manager
     tabs = []

@@ -450,6 +450,7 @@ def test_plot_model_subclassed_draws_layers_without_arrows(tmp_path):
 # --- the README's pictures ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_make_readme_images_writes_every_plot(tmp_path):
     pytest.importorskip("sklearn")  # the digits data set
     script = pathlib.Path(__file__).resolve().parents[2] / "examples" / "make_readme_images.py"
