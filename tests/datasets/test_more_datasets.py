@@ -6,7 +6,6 @@ real code path: download, hash check, cache, extraction, parsing."""
 import hashlib
 import io
 import json
-import pickle
 import tarfile
 import urllib.error
 import urllib.request
@@ -134,6 +133,12 @@ def object_array(lists):
     return array
 
 
+def flat(name, lists):
+    """The layout profond reads: every index concatenated, and each sequence's length."""
+    return {f"{name}_values": np.array([w for seq in lists for w in seq], np.int32),
+            f"{name}_lengths": np.array([len(seq) for seq in lists])}
+
+
 def keras_order(n, rng):
     order = np.arange(n)
     rng.shuffle(order)
@@ -146,9 +151,9 @@ TEST = [[5, 6], [1, 2, 3, 4, 5], [8]]
 
 @pytest.fixture
 def imdb_file(tmp_path, monkeypatch):
-    path = tmp_path / "imdb.npz"
-    np.savez(path, x_train=object_array(TRAIN), y_train=np.array([0, 1, 1, 0]),
-             x_test=object_array(TEST), y_test=np.array([1, 0, 1]))
+    path = tmp_path / "imdb_sequences.npz"
+    np.savez(path, **flat("x_train", TRAIN), y_train=np.array([0, 1, 1, 0]),
+             **flat("x_test", TEST), y_test=np.array([1, 0, 1]))
     words = tmp_path / "imdb_word_index.json"
     words.write_text(json.dumps({"the": 1, "film": 2}))
     serve(monkeypatch, imdb, path, WORD_INDEX_ORIGIN=words.as_uri(),
@@ -185,9 +190,9 @@ def test_imdb_vocabulary_and_length_limits(imdb_file):
 
 
 def test_reuters_split_and_names(tmp_path, monkeypatch):
-    path = tmp_path / "reuters.npz"
+    path = tmp_path / "reuters_sequences.npz"
     texts = TRAIN + TEST
-    np.savez(path, x=object_array(texts), y=np.arange(7) % 46)
+    np.savez(path, **flat("x", texts), y=np.arange(7) % 46)
     serve(monkeypatch, reuters, path)
     (x_train, y_train), (x_test, y_test) = reuters.load_data(test_split=0.3, seed=5)
     order = keras_order(7, np.random.RandomState(5))
@@ -200,7 +205,7 @@ def test_reuters_split_and_names(tmp_path, monkeypatch):
         reuters.load_data(test_split=1.0)
 
 
-def test_npz_reader_never_runs_pickled_code(tmp_path, monkeypatch):
+def test_pickled_object_arrays_are_refused_and_never_run(tmp_path, monkeypatch):
     ran = []
 
     class Evil:
@@ -211,39 +216,35 @@ def test_npz_reader_never_runs_pickled_code(tmp_path, monkeypatch):
     evil[0] = Evil()
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, evil, allow_pickle=True)
-    path = tmp_path / "imdb.npz"
+    path = tmp_path / "imdb_sequences.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("x_train.npy", buffer.getvalue())
     serve(monkeypatch, imdb, path)
-    with pytest.raises(ValueError, match="refused"):
+    with pytest.raises(ValueError, match="pickle, which profond never loads"):
         imdb.load_data()
     assert ran == []
+    keras_layout = tmp_path / "keras.npz"  # Keras's own file: object arrays of lists
+    np.savez(keras_layout, x=object_array([[1, 2], [3]]), y=np.array([0, 1]))
+    with pytest.raises(ValueError, match="x_values and x_lengths"):
+        _npz.load_sequences(keras_layout, ["x", "y"])
 
 
-@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
-def test_npz_reader_reads_every_pickle_protocol(tmp_path, protocol):
-    lists = object_array([[1, 2**40], [], [3]])
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, lists, allow_pickle=True)
-    raw = io.BytesIO(buffer.getvalue())
-    np.lib.format.read_magic(raw)
-    np.lib.format.read_array_header_1_0(raw)
-    header = buffer.getvalue()[: raw.tell()]
+def test_sequence_reader_checks_the_layout(tmp_path):
     path = tmp_path / "x.npz"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("x.npy", header + pickle.dumps(lists, protocol=protocol))
-        numbers = io.BytesIO()
-        np.save(numbers, np.arange(6, dtype=">f4").reshape(2, 3))
-        archive.writestr("f.npy", numbers.getvalue())
-    arrays = _npz.load_npz(path)
-    assert arrays["x"].dtype == object and arrays["x"].tolist() == [[1, 2**40], [], [3]]
-    np.testing.assert_array_equal(arrays["f"], np.arange(6).reshape(2, 3))
+    np.savez(path, **flat("x", [[1, 2**20], [], [3]]), y=np.arange(3))
+    arrays = _npz.load_sequences(path, ["x", "y"])
+    assert arrays["x"].dtype == object and arrays["x"].tolist() == [[1, 2**20], [], [3]]
+    np.testing.assert_array_equal(arrays["y"], np.arange(3))
+    np.savez(path, x_values=np.arange(4), x_lengths=np.array([1, 2]))
+    with pytest.raises(ValueError, match="do not add up"):
+        _npz.load_sequences(path, ["x"])
+    with pytest.raises(ValueError, match="no array 'z'"):
+        _npz.load_sequences(path, ["z"])
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="npz"):
-        (tmp_path / "bad.npz").write_bytes(b"not a zip")
-        _npz.load_npz(tmp_path / "bad.npz")
+        _npz.load_sequences(tmp_path / "bad.npz", ["x"])
 
 
-# --- housing --------------------------------------------------------------------------------------
 def test_boston_housing_split_like_keras(tmp_path, monkeypatch):
     x, y = np.random.default_rng(2).normal(size=(20, 13)), np.arange(20.0)
     np.savez(tmp_path / "boston_housing.npz", x=x, y=y)

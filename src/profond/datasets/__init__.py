@@ -4,7 +4,7 @@
 - ``mnist.load_data()``, ``fashion_mnist.load_data()``: 28×28 images from IDX files (Debian's
   package, a cache folder, or a verified download).
 - Keras's other sets, same signatures and dtypes: ``cifar10``, ``cifar100`` (binary files, never
-  pickles), ``imdb``, ``reuters`` (read without unpickling), ``boston_housing``,
+  pickles), ``imdb``, ``reuters`` (flat plain arrays, never pickles), ``boston_housing``,
   ``california_housing``; downloaded once through ``profond.utils.get_file`` (verified, cached).
 - ``toy``: small synthetic 2-D sets (``spiral``, ``circles``, ``xor``, ``moons``, ``gaussians``,
   ``regression_1d``, ``regression_plane``), also importable from here.
