@@ -47,7 +47,9 @@ def shots(tmp_path):
 
 def wait(page, expression, **kwargs):
     """Wait until the JavaScript ``expression`` is true in the page. Given as a function, not
-    a string to evaluate: the page's Content-Security-Policy forbids ``eval``."""
+    a string to evaluate: the page's Content-Security-Policy forbids ``eval``. It waits on the
+    state, up to 90 s by default: a loaded CI machine once needed more than Playwright's 30 s."""
+    kwargs.setdefault("timeout", 90_000)
     page.wait_for_function(f"() => {expression}", **kwargs)
 
 
