@@ -2,7 +2,7 @@
 Fashion-MNIST and MNIST-1D examples.
 
 The full runs (Fashion-MNIST MLP: 3 seeds × 10 epochs, mean test accuracy ≥ 0.885, in
-``bench/fashion_mnist_mlp.py``; the CNN, LSTM and MNIST-1D examples, numbers in
+``bench/fashion_mnist.py``; the CNN, LSTM and MNIST-1D examples, numbers in
 ``bench/RESULTS.md``) take minutes to an hour; this file keeps CI short.
 """
 
