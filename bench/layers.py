@@ -72,6 +72,46 @@ def torch_batchnorm():
     return _torch_layer(torch.nn.BatchNorm2d(32, 1e-3, 0.01).train(), BN_INPUT)
 
 
+ATTENTION_INPUT = (32, 128, 256)  # batch, sequence, model width; 8 heads of 32
+
+
+def _no_attention():
+    import profond as pf
+
+    if "MultiHeadAttention" not in dir(pf.keras.layers):
+        return "profond has no MultiHeadAttention yet"
+    return None
+
+
+def profond_attention():
+    import profond as pf
+
+    layer = pf.keras.layers.MultiHeadAttention(num_heads=8, key_dim=32)
+    x = pf.Variable(_x(ATTENTION_INPUT))
+    layer(x, x)
+
+    def step():
+        with pf.GradientTape() as tape:
+            y = pf.reduce_sum(layer(x, x, training=True))
+        tape.gradient(y, [x] + layer.trainable_variables)
+
+    return Work(step, items=ATTENTION_INPUT[0])
+
+
+def torch_attention():
+    import torch
+
+    layer = torch.nn.MultiheadAttention(ATTENTION_INPUT[2], 8, batch_first=True)
+    x = torch.from_numpy(_x(ATTENTION_INPUT)).requires_grad_()
+    params = [x] + list(layer.parameters())
+
+    def step():
+        out, _ = layer(x, x, x, need_weights=False)
+        torch.autograd.grad(out.sum(), params)
+
+    return Work(step, items=ATTENTION_INPUT[0])
+
+
 CASES = {
     "conv2d_transpose_7": Case(
         "Conv2DTranspose(128, 4, s2, same) on 64×7×7×128, forward + backward",
@@ -81,4 +121,7 @@ CASES = {
         {"profond": "profond_transpose_large", "pytorch": "torch_transpose_large"}, calls=5),
     "batchnorm": Case("BatchNormalization (training) on 128×26×26×32, forward + backward",
                       {"profond": "profond_batchnorm", "pytorch": "torch_batchnorm"}, calls=20),
+    "attention": Case("MultiHeadAttention(8 heads × 32) self-attention on 32×128×256, forward + "
+                      "backward", {"profond": "profond_attention", "pytorch": "torch_attention"},
+                      calls=10, needs=_no_attention),
 }
