@@ -70,7 +70,8 @@ def test_bad_inputs_give_a_message_and_an_exit_code(tmp_path, capsys, trained):
     cases = [
         (["evaluate", str(tmp_path / "missing.profond")], "No such model file"),
         (["info", str(tmp_path / "junk.profond")], "not a valid profond file"),
-        (["predict", str(trained), "--input", str(tmp_path / "objects.npy")], "allow_pickle"),
+        (["predict", str(trained), "--input", str(tmp_path / "objects.npy")],
+         "expected a numeric .npy array"),
         (["predict", str(trained), "--input", str(tmp_path / "wrong.npy")],
          "Expected inputs of shape (n, 8, 8)"),
         (["predict", str(trained), "--input", str(tmp_path / "none.npy")], "No such input"),

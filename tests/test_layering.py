@@ -9,7 +9,7 @@ import profond
 
 # Bottom first. A new package gets its place here before it lands.
 FLOORS = [
-    ["backend", "config", "_names"],
+    ["backend", "config", "_names", "_text", "_validation"],
     ["registry"],
     ["autodiff"],
     ["random", "ops"],

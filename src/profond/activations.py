@@ -13,6 +13,7 @@ array([0., 2.], dtype=float32)
 """
 
 from profond import registry as _registry
+from profond._text import quote
 from profond.autodiff.function import Function
 from profond.backend import array_module
 from profond.ops import elementwise as _ew
@@ -267,8 +268,53 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, dict):
         if config.get("class_name") == "function" and isinstance(config.get("config"), str):
             return deserialize(config["config"], custom_objects)  # Keras 3's function form
-        return _registry.deserialize(config, custom_objects)
-    raise ValueError(f"Expected an activation name or dict. Received: config={config!r:.200}")
+        return _activation_object(config, custom_objects)
+    raise ValueError(f"Expected an activation name or dict. Received: config={quote(config)}")
+
+
+# The layers that are activations (``Dense(3, activation=LeakyReLU(0.2))``), by registered name:
+# the layers floor is above this one, so their classes are found through the registry.
+_ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax")
+
+
+def _activation_object(config, custom_objects):
+    """The object a ``{"class_name", "config"}`` activation names, checked for its kind before it
+    is made: one of the activation layers (or a subclass), or a class the user gave in
+    ``custom_objects`` whose instances are callable. Anything else a file names (a
+    ``Sequential``, an ``Adam``, a ``Dense``) is refused with a ``TypeError``."""
+    name = config.get("class_name")
+    custom = _registry.get_custom_object(name, custom_objects) if isinstance(name, str) else None
+    if custom is None:
+        cls = _registry.get_registered(name)
+        bases = tuple(_registered_or_none(n) or _NoClass for n in _ACTIVATION_LAYERS)
+        if not (isinstance(cls, type) and issubclass(cls, bases)):
+            raise TypeError(
+                "Expected an activation: a function name (such as 'relu') or an activation layer "
+                f"({', '.join(_ACTIVATION_LAYERS)}). Received: class_name={quote(name)}, which is "
+                f"{_describe(cls)}"
+            )
+    obj = _registry.deserialize(config, custom_objects)
+    if not callable(obj) or isinstance(obj, type):
+        raise TypeError(f"Expected an activation (a callable). Received: {_describe(obj)} from "
+                        f"class_name={quote(name)}")
+    return obj
+
+
+class _NoClass:
+    """Stands for an activation layer class not registered (its module not imported yet)."""
+
+
+def _registered_or_none(name):
+    try:
+        return _registry.get_registered(name)
+    except ValueError:
+        return None
+
+
+def _describe(obj):
+    if isinstance(obj, type):
+        return f"the class {obj.__module__}.{obj.__qualname__}"
+    return f"a {type(obj).__name__} object"
 
 
 def get(identifier):

@@ -18,10 +18,13 @@ import tempfile
 
 import numpy
 
+from profond._text import MESSAGE_LIMIT, NAME_LIMIT, printable
+
 # What pixel value means "white" in each data set: inputs are divided by it.
 DATASETS = {"digits": 16.0, "mnist": 255.0, "fashion_mnist": 255.0}
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 MAX_INPUT_BYTES = 4 * 2**30  # the largest .npy file ``predict`` reads
+ERROR_LIMIT = 2000  # the longest error message printed, in characters
 
 
 class CommandError(Exception):
@@ -109,6 +112,11 @@ def _parser():
     playground.add_argument("--port", type=_positive_int, default=8000)
     playground.add_argument("--no-browser", action="store_true",
                             help="do not open a browser tab")
+    playground.add_argument("--token", default=os.environ.get("PROFOND_PLAYGROUND_TOKEN"),
+                            help="secret every request must carry (default: "
+                                 "$PROFOND_PLAYGROUND_TOKEN; off 127.0.0.1 one is generated)")
+    playground.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                            help="a Host name to serve besides localhost (repeatable)")
     playground.set_defaults(run=playground_command)
     return parser
 
@@ -137,11 +145,14 @@ def main(argv=None):
 
 
 def _describe(error):
+    """The one line printed for ``error``: escaped and bounded (it may quote a file's strings)."""
     if isinstance(error, OSError) and error.filename:
-        return f"{error.strerror}: {error.filename}"
-    if isinstance(error, (CommandError, ValueError, OSError)):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
+        text = f"{error.strerror}: {error.filename}"
+    elif isinstance(error, (CommandError, ValueError, OSError)):
+        text = str(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return printable(text, ERROR_LIMIT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,27 +220,19 @@ def evaluate_command(args):
     x_test = _fit_to_model(model, x_test)
     results = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0,
                              return_dict=True)
-    print(" - ".join(f"{name}: {value:.4f}" for name, value in results.items()))
+    print(" - ".join(f"{_shown(name)}: {value:.4f}" for name, value in results.items()))
     return 0
 
 
 def _read_npy(path):
-    """A numeric array from a ``.npy`` file: no pickled objects, a bounded size."""
-    if not os.path.isfile(path):
+    """A numeric array from a ``.npy`` file, read as a file from anyone: the header first (numbers
+    only, no pickled objects, a shape whose bytes are what the file holds, at most
+    ``MAX_INPUT_BYTES``), then exactly the announced bytes (``profond.saving.limits.read_npy``)."""
+    from profond.saving.limits import read_npy
+
+    if not os.path.lexists(path):
         raise CommandError(f"No such input file: {path}")
-    size = os.path.getsize(path)
-    if size > MAX_INPUT_BYTES:
-        raise CommandError(f"{path} is {size} bytes, more than the {MAX_INPUT_BYTES} allowed.")
-    try:
-        array = numpy.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise CommandError(f"Could not read {path} as a .npy array: {error}") from None
-    if not isinstance(array, numpy.ndarray):  # an .npz archive
-        array.close()
-        raise CommandError(f"Expected one array in a .npy file. Received: an .npz archive {path}")
-    if array.dtype.kind not in "biuf":
-        raise CommandError(f"Expected numbers in {path}. Received: dtype {array.dtype}")
-    return array
+    return read_npy(path, max_bytes=MAX_INPUT_BYTES)
 
 
 def _fit_to_model(model, x):
@@ -288,37 +291,62 @@ def _save_npy(path, array):
         raise
 
 
+INFO_MAX_ROWS = 50
+"""``profond info`` lists at most this many weight arrays (then says how many it left out)."""
+
+
+def _shown(value, limit=NAME_LIMIT):
+    """A value read from the file, safe to print: escaped control characters, bounded width."""
+    return printable(value, limit)
+
+
+def _field(mapping, key, default="?"):
+    return mapping.get(key, default) if isinstance(mapping, dict) else default
+
+
 def info_command(args):
+    """What the file holds, without building the model, then the model's summary. Every string
+    read from the file is shown escaped and bounded (``profond._text.printable``): a file from
+    anyone cannot move the cursor, set the window title or print megabytes."""
     from profond import saving
 
     if not os.path.isfile(args.model):
         raise CommandError(f"No such model file: {args.model}")
     info = saving.read_file_info(args.model)
     meta = info["metadata"]
-    print(f"File:            {args.model} ({os.path.getsize(args.model):,} bytes)")
-    print(f"Kind:            {meta.get('kind', '?')} (format version {meta['format_version']})")
-    print(f"Saved:           {meta.get('date_saved', '?')} with profond "
-          f"{meta.get('profond_version', '?')}, NumPy {meta.get('numpy_version', '?')}")
+    path = _shown(args.model, MESSAGE_LIMIT)
+    print(f"File:            {path} ({os.path.getsize(args.model):,} bytes)")
+    print(f"Kind:            {_shown(_field(meta, 'kind'))} "
+          f"(format version {_shown(_field(meta, 'format_version'))})")
+    print(f"Saved:           {_shown(_field(meta, 'date_saved'))} with profond "
+          f"{_shown(_field(meta, 'profond_version'))}, "
+          f"NumPy {_shown(_field(meta, 'numpy_version'))}")
     parameters = sum(int(numpy.prod(shape)) for _, _, shape in info["weights"])
     print(f"Weights:         {len(info['weights'])} arrays, {parameters:,} numbers")
     if info["optimizer"]:
         print(f"Optimizer state: {len(info['optimizer'])} arrays")
-    if info["training_state"] and info["training_state"].get("epoch") is not None:
-        print(f"Epochs done:     {info['training_state']['epoch']}")
+    epoch = _field(info["training_state"], "epoch", None)
+    if epoch is not None:
+        print(f"Epochs done:     {_shown(epoch)}")
     config = info["config"]
     if config is None:
         print("Architecture:    not stored (a weights-only checkpoint)")
-        for name, dtype, shape in info["weights"]:
-            print(f"  {name}  {dtype} {shape}")
+        for name, dtype, shape in info["weights"][:INFO_MAX_ROWS]:
+            print(f"  {_shown(name)}  {_shown(dtype)} {_shown(shape)}")
+        if len(info["weights"]) > INFO_MAX_ROWS:
+            print(f"  … and {len(info['weights']) - INFO_MAX_ROWS:,} more")
         return 0
-    compiled = config.get("compile_config") or {}
+    compiled = _field(config, "compile_config", None) or {}
     if compiled:
-        optimizer = compiled.get("optimizer")
+        optimizer = _field(compiled, "optimizer", None)
         if isinstance(optimizer, dict):
-            rate = (optimizer.get("config") or {}).get("learning_rate")
-            optimizer = f"{optimizer.get('class_name')} (learning_rate={rate})"
-        print(f"Compiled with:   optimizer={optimizer}, loss={compiled.get('loss')}, "
-              f"metrics={compiled.get('metrics')}")
+            rate = _field(optimizer.get("config"), "learning_rate", None)
+            optimizer = f"{_shown(optimizer.get('class_name'))} (learning_rate={_shown(rate)})"
+        else:
+            optimizer = _shown(optimizer)
+        print(f"Compiled with:   optimizer={optimizer}, "
+              f"loss={_shown(_field(compiled, 'loss', None), MESSAGE_LIMIT)}, "
+              f"metrics={_shown(_field(compiled, 'metrics', None), MESSAGE_LIMIT)}")
     saving.load_model(args.model, compile=False).summary()
     return 0
 
@@ -326,7 +354,12 @@ def info_command(args):
 def playground_command(args):
     from profond import playground
 
-    playground.serve(host=args.host, port=args.port, open_browser=not args.no_browser)
+    extra = {}  # only what was asked for: serve()'s defaults stay the one source
+    if args.token is not None:
+        extra["token"] = args.token
+    if args.allow_host:
+        extra["allowed_hosts"] = tuple(args.allow_host)
+    playground.serve(host=args.host, port=args.port, open_browser=not args.no_browser, **extra)
     return 0
 
 

@@ -182,7 +182,8 @@ def deserialize(config, custom_objects=None):
     ``custom_objects``)."""
     from profond.registry import deserialize_with
 
-    return deserialize_with(config, _CLASSES.get, get, custom_objects)
+    return deserialize_with(config, _CLASSES.get, get, custom_objects,
+                            kind=(Constraint, "a constraint"))
 
 
 def get(identifier):

@@ -3,7 +3,10 @@
 Each ``assert_*`` returns ``None`` when the condition holds and otherwise raises
 ``InvalidArgumentError`` (a ``ValueError``, as TF's error of that name is raised in eager mode)
 saying which values broke it; ``message`` is put in front. ``check_numerics`` returns its tensor
-unchanged (gradients flow through it) unless it holds a NaN or an infinity.
+unchanged (gradients flow through it, and are checked too) unless it holds a NaN or an infinity.
+``enable_check_numerics()`` checks every op instead: it turns on anomaly mode
+(``profond.autodiff.anomaly``), where the first op making a NaN or Inf, forward or backward,
+raises an error naming the op and its layer.
 
 >>> import profond as tf
 >>> tf.debugging.assert_equal(tf.constant([1, 2]), [1, 2])
@@ -16,11 +19,12 @@ import sys
 import numpy
 
 from profond._names import missing_name
+from profond.autodiff import anomaly
+from profond.autodiff.anomaly import InvalidArgumentError
+from profond.autodiff.function import Function
+from profond.autodiff.mode import is_grad_enabled
 from profond.autodiff.tensor import Tensor, convert_to_tensor
-
-
-class InvalidArgumentError(ValueError):
-    """A value that breaks a ``tf.debugging`` assertion (as TF's ``InvalidArgumentError``)."""
+from profond.backend import array_module
 
 
 def _values(x):
@@ -120,16 +124,51 @@ def assert_type(tensor, tf_type, message=None, name=None):
 
 
 def assert_all_finite(x, message, name=None):
-    check_numerics(x, message)
+    """``check_numerics`` under its other TF name: ``x`` itself unless it holds NaN or Inf."""
+    return check_numerics(x, message)
+
+
+def _check_finite(values, message):
+    """TF's words: ``"<message> : Tensor had Inf and NaN values"``."""
+    xp = array_module(values)
+    if values.dtype.kind in "fc" and not bool(xp.isfinite(values).all()):
+        kinds = [k for k, bad in (("Inf", xp.isinf(values).any()),
+                                  ("NaN", xp.isnan(values).any())) if bool(bad)]
+        _fail(None, f"{message} : Tensor had {' and '.join(kinds)} values")
+
+
+class _CheckNumerics(Function):
+    """The identity, checking its values on the way forward and its gradient on the way back
+    (so a NaN born in the backward pass is caught where it crosses this point, as in TF)."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def forward(self, x):
+        _check_finite(x, self.message)
+        return x
+
+    def backward(self, gy):
+        return check_numerics(gy, "Not a number (NaN) or infinity (Inf) values detected in "
+                                  f"gradient. {self.message}")
 
 
 def check_numerics(tensor, message, name=None):
-    """``tensor`` itself, or an ``InvalidArgumentError`` if it holds a NaN or an infinity."""
-    values = _values(tensor)
-    if values.dtype.kind in "fc" and not numpy.all(numpy.isfinite(values)):
-        kinds = [k for k, bad in (("NaN", numpy.isnan(values).any()),
-                                  ("Inf", numpy.isinf(values).any())) if bad]
-        _fail(None, f"{message} : Tensor had {' and '.join(kinds)} values")
+    """``tensor`` itself, or an ``InvalidArgumentError`` if it holds a NaN or an infinity; when
+    gradients are recorded, the gradient that flows back through it is checked too.
+
+    >>> import profond as tf
+    >>> x = tf.Variable([1.0, 0.0])
+    >>> with tf.GradientTape() as tape:
+    ...     y = tf.reduce_sum(tf.sqrt(tf.debugging.check_numerics(x, "x")))
+    >>> tape.gradient(y, x)
+    Traceback (most recent call last):
+    ...
+    profond.autodiff.anomaly.InvalidArgumentError: Not a number (NaN) or infinity (Inf) ...
+    """
+    if isinstance(tensor, Tensor) and tensor.requires_grad and is_grad_enabled():
+        return _CheckNumerics(message)(tensor)
+    _check_finite(_values(tensor), message)
     return tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
 
 
@@ -196,14 +235,19 @@ def tf_print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
 
 
 def enable_check_numerics(stack_height_limit=30, path_length_limit=50):
-    """Not implemented yet: checking every op's output needs a hook in profond's engine."""
-    raise NotImplementedError(
-        "tf.debugging.enable_check_numerics is a TensorFlow name that profond does not implement "
-        "yet. Call tf.debugging.check_numerics(tensor, message) on the tensors to watch.")
+    """Check every op's output and gradient from now on: the first op that makes a NaN or an
+    infinity raises an ``InvalidArgumentError`` (``profond.autodiff.AnomalyError``) naming the
+    op, its layer and its inputs' statistics. The same switch as PyTorch-style
+    ``profond.autodiff.detect_anomaly()`` (see ``profond/autodiff/anomaly.py``).
+    ``stack_height_limit``: frames of the forward call stack shown for a bad gradient;
+    ``path_length_limit``: the longest file path shown. Slow: for debugging.
+    """
+    anomaly.enable(stack_height_limit, path_length_limit)
 
 
 def disable_check_numerics():
-    """Nothing to disable (see ``enable_check_numerics``)."""
+    """Turn ``enable_check_numerics`` off (nothing happens if it was not on)."""
+    anomaly.disable()
 
 
 _LOG_PLACEMENT = [False]

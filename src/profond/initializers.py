@@ -73,6 +73,18 @@ def _to_backend(array, dtype):
     return array if xp is numpy else xp.asarray(array)
 
 
+def _finite(value, name, who, non_negative=False):
+    """``value`` as a float, refused (``ValueError``) when it is NaN, infinite, not a number or,
+    with ``non_negative``, below 0: such an initializer would fill a layer with NaN or ±inf."""
+    kind = "a finite number >= 0" if non_negative else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, (int, float, numpy.number)):
+        raise ValueError(f"{who}: expected `{name}` to be {kind}. Received: {name}={value!r}")
+    value = float(value)
+    if not math.isfinite(value) or (non_negative and value < 0):
+        raise ValueError(f"{who}: expected `{name}` to be {kind}. Received: {name}={value!r}")
+    return value
+
+
 def _shape(shape):
     if isinstance(shape, int):
         return (shape,)
@@ -153,9 +165,7 @@ class Constant(Initializer):
     """
 
     def __init__(self, value=0.0):
-        if not isinstance(value, (int, float, numpy.number)) or isinstance(value, bool):
-            raise ValueError(f"Constant expects a number. Received: value={value!r}")
-        self.value = float(value)
+        self.value = _finite(value, "value", "Constant")
 
     def __call__(self, shape, dtype=None):
         dtype = numpy.dtype(dtype or backend.floatx())
@@ -171,7 +181,8 @@ class RandomNormal(_RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean = _finite(mean, "mean", "RandomNormal")
+        self.stddev = _finite(stddev, "stddev", "RandomNormal", non_negative=True)
 
     def __call__(self, shape, dtype=None):
         dtype = _float_dtype(dtype, "RandomNormal")
@@ -187,7 +198,8 @@ class RandomUniform(_RandomInitializer):
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
-        self.minval, self.maxval = float(minval), float(maxval)
+        self.minval = _finite(minval, "minval", "RandomUniform")
+        self.maxval = _finite(maxval, "maxval", "RandomUniform")
 
     def __call__(self, shape, dtype=None):
         dtype = _float_dtype(dtype, "RandomUniform")
@@ -204,7 +216,8 @@ class TruncatedNormal(_RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean = _finite(mean, "mean", "TruncatedNormal")
+        self.stddev = _finite(stddev, "stddev", "TruncatedNormal", non_negative=True)
 
     def __call__(self, shape, dtype=None):
         dtype = _float_dtype(dtype, "TruncatedNormal")
@@ -231,7 +244,7 @@ class VarianceScaling(_RandomInitializer):
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
-        if scale <= 0:
+        if _finite(scale, "scale", type(self).__name__) <= 0:
             raise ValueError(f"Expected a positive scale. Received: scale={scale!r}")
         if mode not in _MODES:
             raise ValueError(f"Expected mode in {_MODES}. Received: mode={mode!r}")
@@ -325,7 +338,7 @@ class Orthogonal(_RandomInitializer):
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
-        self.gain = float(gain)
+        self.gain = _finite(gain, "gain", "Orthogonal")
 
     def __call__(self, shape, dtype=None):
         dtype = _float_dtype(dtype, "Orthogonal")
@@ -354,7 +367,7 @@ class Identity(Initializer):
     """
 
     def __init__(self, gain=1.0):
-        self.gain = float(gain)
+        self.gain = _finite(gain, "gain", "Identity")
 
     def __call__(self, shape, dtype=None):
         dtype = _float_dtype(dtype, "Identity")
@@ -406,7 +419,8 @@ def deserialize(config, custom_objects=None):
     """An initializer from ``serialize``'s dict (or a Keras-style one naming the class)."""
     from profond.registry import deserialize_with
 
-    return deserialize_with(config, _lookup, get, custom_objects)
+    return deserialize_with(config, _lookup, get, custom_objects,
+                            kind=(Initializer, "an initializer"))
 
 
 

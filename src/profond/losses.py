@@ -23,6 +23,7 @@ probabilities are clipped to [ε, 1 − ε] with ε = 1e-7.
 """
 
 from profond import backend
+from profond._text import quote
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops import elementwise as _ew
@@ -667,7 +668,7 @@ def deserialize(config, custom_objects=None):
     from profond.registry import deserialize_with
 
     return deserialize_with(config, lambda name: _CLASSES.get(name.removeprefix("losses.")), get,
-                            custom_objects)
+                            custom_objects, kind=(Loss, "a loss"))
 
 
 
@@ -689,6 +690,13 @@ def get(identifier):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
+    if isinstance(identifier, type) or getattr(type(identifier), "_registered_name", None):
+        # A class, or an object of a registered kind that is not a loss (a layer, a metric, an
+        # optimizer: what a file's compile config could name), is no per-sample function.
+        what = identifier.__name__ if isinstance(identifier, type) else type(identifier).__name__
+        raise TypeError("Expected a loss: a name, a Loss object or a function "
+                        f"fn(y_true, y_pred). Received: {quote(what)} "
+                        f"({'a class' if isinstance(identifier, type) else 'an object'})")
     if callable(identifier):
         for name, fn in _FUNCTIONS.items():
             if fn is identifier:

@@ -593,6 +593,14 @@ def get(identifier, loss=None):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
+    if isinstance(identifier, type) or (getattr(type(identifier), "_registered_name", None)
+                                        and not isinstance(identifier, _losses.Loss)):
+        # A class, or a registered object that is neither a metric nor a loss (a layer, a
+        # constraint: what a file's compile config could name), is no fn(y_true, y_pred).
+        what = identifier.__name__ if isinstance(identifier, type) else type(identifier).__name__
+        raise TypeError("Expected a metric: a name, a Metric or Loss object or a function "
+                        f"fn(y_true, y_pred). Received: {what!r} "
+                        f"({'a class' if isinstance(identifier, type) else 'an object'})")
     if callable(identifier):
         return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")

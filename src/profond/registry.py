@@ -1,5 +1,5 @@
 """The registry of classes a saved file may name (the bottom floor of the house: every module may
-register into it, it imports nothing of profond).
+register into it; of profond it imports only ``_text``, to quote a file's names safely).
 
 A model file stores ``{"class_name": "Dense", "config": {...}}``; loading looks the name up here and
 calls ``cls.from_config(config)``. Nothing else is ever resolved: no module path from the file, no
@@ -8,6 +8,8 @@ import, no pickle, no eval. Users register their own classes with ``@register_se
 
 import contextlib
 import threading
+
+from profond._text import quote
 
 _REGISTRY = {}
 _SCOPES = threading.local()  # a stack of {name: cls} tables opened by custom_object_scope
@@ -102,7 +104,7 @@ def get_registered(name, custom_objects=None):
         return found
     if not isinstance(name, str) or name not in _REGISTRY:
         raise UnknownClassError(
-            f"Unknown class {name!r} in the file: only registered classes can be loaded "
+            f"Unknown class {quote(name)} in the file: only registered classes can be loaded "
             "(register yours with @profond.saving.register_serializable() or pass custom_objects)"
         )
     return _REGISTRY[name]
@@ -116,30 +118,50 @@ def serialize(obj):
 def deserialize(spec, custom_objects=None):
     """Rebuild an object from ``serialize``'s dict, through the registry only."""
     if not isinstance(spec, dict) or "class_name" not in spec:
-        raise ValueError(f"Expected a dict with 'class_name' and 'config'. Received: {spec!r:.200}")
+        raise ValueError(f"Expected a dict with 'class_name' and 'config'. Received: {quote(spec)}")
     cls = get_registered(spec["class_name"], custom_objects)
     config = spec.get("config", {})
     if not isinstance(config, dict):
-        raise ValueError(f"The config of {spec['class_name']} must be a dict")
+        raise ValueError(f"The config of {quote(spec['class_name'])} must be a dict")
     return cls.from_config(config)
 
 
-def deserialize_with(config, lookup, get, custom_objects=None):
+def deserialize_with(config, lookup, get, custom_objects=None, kind=None):
     """The shared body of ``losses.deserialize``, ``metrics.deserialize``, … : a string goes to the
     module's ``get``; a ``{"class_name", "config"}`` dict names a class found in
     ``custom_objects``, else by the module's ``lookup(name)`` (its own table), else in the
-    registry — never anywhere else."""
+    registry — never anywhere else.
+
+    ``kind`` (``(base class, "a constraint")``) makes it refuse, before anything is built, a
+    class that is not a subclass of that base: a file cannot make a ``Dense`` layer a constraint
+    or an ``Adam`` a loss (a ``TypeError`` naming the kind expected and the class received)."""
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError("Expected a dict with 'class_name' and 'config'. "
-                         f"Received: {config!r:.200}")
+                         f"Received: {quote(config)}")
     name = config["class_name"]
     cls = get_custom_object(name, custom_objects) if isinstance(name, str) else None
     if cls is None:
         cls = lookup(name) if isinstance(name, str) else None
         cls = cls or get_registered(name, custom_objects)
+    if kind is not None:
+        check_kind(cls, kind, name)
     inner = config.get("config") or {}
     if not isinstance(inner, dict):
-        raise ValueError(f"The config of {name} must be a dict")
-    return cls.from_config(dict(inner))
+        raise ValueError(f"The config of {quote(name)} must be a dict")
+    obj = cls.from_config(dict(inner))
+    if kind is not None and not isinstance(obj, kind[0]):  # a from_config that returns another
+        raise TypeError(f"Expected {kind[1]}. Received: {type(obj).__name__} from "
+                        f"class_name={quote(name)}")
+    return obj
+
+
+def check_kind(cls, kind, name):
+    """Refuse ``cls`` (named ``name`` in a file) unless it subclasses ``kind[0]``."""
+    base, label = kind
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        what = f"the class {cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) \
+            else f"a {type(cls).__name__}"
+        raise TypeError(f"Expected {label} (a subclass of {base.__module__}.{base.__qualname__})."
+                        f" Received: class_name={quote(name)}, which is {what}")

@@ -119,7 +119,8 @@ def deserialize(config, custom_objects=None):
                              f"{', '.join(_CLASSES)}")
         return _CLASSES[name]
 
-    return deserialize_with(config, lookup, get, custom_objects)
+    return deserialize_with(config, lookup, get, custom_objects,
+                            kind=(Regularizer, "a regularizer"))
 
 
 

@@ -321,8 +321,6 @@ def test_check_numerics_returns_its_tensor_or_names_the_problem():
         tf.debugging.check_numerics(tf.constant([1.0, np.nan]), "bad")
     with pytest.raises(tf.debugging.InvalidArgumentError, match="Inf"):
         tf.debugging.assert_all_finite(tf.constant([np.inf]), "inf")
-    with pytest.raises(NotImplementedError, match="enable_check_numerics"):
-        tf.debugging.enable_check_numerics()
     tf.debugging.set_log_device_placement(True)
     assert tf.debugging.get_log_device_placement() is True
     tf.debugging.set_log_device_placement(False)

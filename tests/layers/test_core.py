@@ -218,3 +218,13 @@ def test_symbolic_input_and_losses_default_empty():
     y = layers.Dense(2)(x)
     assert y.shape == (None, 2)
     assert layers.Dense(2).losses == []
+
+
+def test_dense_on_integer_inputs_computes_in_the_kernel_dtype_as_keras():
+    """A multi-hot bag of words (int64) into Dense: float32 out, not NumPy's float64."""
+    layer = pf.keras.layers.Dense(3)
+    x = np.array([[0, 1, 1, 0], [2, 0, 0, 1]], dtype=np.int64)
+    out = layer(x)
+    assert out.dtype == "float32"
+    np.testing.assert_allclose(out.numpy(), x.astype(np.float32) @ layer.kernel.numpy(),
+                               rtol=1e-6)

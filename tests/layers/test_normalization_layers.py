@@ -101,3 +101,20 @@ def test_batch_norm_input_gradcheck():
 def test_batch_norm_bad_momentum():
     with pytest.raises(ValueError, match="Received: momentum=1.5"):
         BatchNormalization(momentum=1.5)
+
+
+@pytest.mark.parametrize("center, scale", [(False, False), (True, False), (False, True)])
+def test_batch_norm_inference_without_center_or_scale(center, scale):
+    """Inference folds the statistics, γ and β into one scale and shift per feature."""
+    rng = np.random.default_rng(3)
+    layer = BatchNormalization(center=center, scale=scale, dtype="float64")
+    x = rng.standard_normal((6, 4)) * 3 + 2
+    layer(x)
+    _randomize(layer, rng)
+    mean, var = layer.moving_mean.numpy(), layer.moving_variance.numpy()
+    want = (x - mean) / np.sqrt(var + layer.epsilon)
+    if scale:
+        want = want * layer.gamma.numpy()
+    if center:
+        want = want + layer.beta.numpy()
+    np.testing.assert_allclose(layer(x, training=False).numpy(), want, rtol=1e-12, atol=1e-12)

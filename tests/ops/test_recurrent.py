@@ -5,11 +5,18 @@ import pytest
 import torch
 
 import profond as pf
+from profond.ops import recurrent
 from profond.ops.recurrent import gru, lstm, simple_rnn
 from profond.testing import check_against_torch, gradcheck, gradgradcheck
 
 rng = np.random.default_rng(0)
 B, T, D, H = 3, 4, 5, 2
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["jit", "numpy"])
+def lstm_path(request, monkeypatch):
+    """Every test twice: the compiled LSTM kernels (when numba is installed) and the NumPy path."""
+    monkeypatch.setattr(recurrent, "USE_JIT", request.param)
 
 
 def weights(gates):

@@ -38,3 +38,35 @@ def live_server():
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def start_server():
+    """``start(app, limits=None, **options) -> port``: serve ``app`` the way ``profond
+    playground`` does (``server.make_server``: header/body deadlines, per-client connection cap,
+    frame limit) in a thread on an ephemeral port of 127.0.0.1; stopped at the end of the test."""
+    pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is missing")
+    from profond.playground.server import make_server
+
+    started = []
+
+    def start(app, limits=None, **options):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = make_server(app, "127.0.0.1", port, limits=limits, **options)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        started.append((server, thread, sock))
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the playground server did not start in 20 s")
+            time.sleep(0.02)
+        return port
+
+    yield start
+    for server, thread, sock in started:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

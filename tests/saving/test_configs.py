@@ -16,6 +16,7 @@ from profond.utils import custom_object_scope, register_keras_serializable
 
 FLOAT = "float"
 INT = "int"
+TEXT = "text"  # strings, for the text layers (issue 17)
 
 # class name -> (constructor, input shape(s), input kind); the first batch dimension is 2.
 S1, S2, S3 = (2, 6, 3), (2, 6, 6, 3), (2, 4, 4, 4, 2)
@@ -68,6 +69,9 @@ CASES = {
     "ReLU": (lambda: L.ReLU(max_value=1.0), (2, 5)),
     "Softmax": (lambda: L.Softmax(), (2, 5)),
     "Add": (lambda: L.Add(), [(2, 5), (2, 5)]),
+    "MultiHeadAttention": (lambda: L.MultiHeadAttention(2, 3), [(2, 4, 5), (2, 3, 5)]),
+    "Attention": (lambda: L.Attention(use_scale=True), [(2, 4, 5), (2, 3, 5)]),
+    "AdditiveAttention": (lambda: L.AdditiveAttention(), [(2, 4, 5), (2, 3, 5)]),
     "Average": (lambda: L.Average(), [(2, 5), (2, 5)]),
     "Concatenate": (lambda: L.Concatenate(axis=-1), [(2, 5), (2, 3)]),
     "Dot": (lambda: L.Dot(axes=1, normalize=True), [(2, 5), (2, 5)]),
@@ -97,6 +101,11 @@ CASES = {
     "RandomTranslation": (lambda: L.RandomTranslation(0.1, 0.1), S2),
     "RandomZoom": (lambda: L.RandomZoom(0.1), S2),
     "Rescaling": (lambda: L.Rescaling(1 / 255.0, offset=0.5), S2),
+    "IntegerLookup": (lambda: L.IntegerLookup(vocabulary=[1, 2, 3], output_mode="count"), (2, 3),
+                      INT),
+    "StringLookup": (lambda: L.StringLookup(vocabulary=["a", "b c"], mask_token=""), (2, 3), TEXT),
+    "TextVectorization": (lambda: L.TextVectorization(vocabulary=["a", "b"],
+                                                      output_sequence_length=4), (2,), TEXT),
     "Resizing": (lambda: L.Resizing(4, 4), S2),
 }
 # A Lambda's function is code, never stored: loading needs it back (see lambda_layer.py).
@@ -144,6 +153,8 @@ def make_input(shape, kind=FLOAT, seed=0):
         return [make_input(s, kind, seed + i) for i, s in enumerate(shape)]
     if kind == INT:
         return rng.integers(0, 5, size=shape).astype(np.int64)
+    if kind == TEXT:
+        return rng.choice(["a", "b c", "", "A b, d"], size=shape)
     return rng.uniform(0.0, 2.0, size=shape).astype(np.float32)
 
 
@@ -153,7 +164,12 @@ def _frame_cell(cell, x):
     return cell(x[:, 0], states, training=False)[0]
 
 
-RUNNERS = {"ConvLSTM2DCell": _frame_cell}
+def _query_value(layer, x):
+    """MultiHeadAttention takes the query and the value as two arguments."""
+    return layer(x[0], x[1], training=False)
+
+
+RUNNERS = {"ConvLSTM2DCell": _frame_cell, "MultiHeadAttention": _query_value}
 
 
 def run(layer, x, is_cell):

@@ -8,6 +8,8 @@ node's backward, accumulate what it returns into its inputs' slots, collect the 
 Chain rule, for a node y = f(x₁, …, xₖ) and the final output L:  ∂L/∂xᵢ += ∂L/∂y · ∂y/∂xᵢ.
 """
 
+from profond.autodiff import anomaly
+from profond.autodiff.anomaly import _mode as _anomaly
 from profond.autodiff.mode import set_grad_enabled
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
@@ -108,7 +110,7 @@ def _node_backward(fn, gys, last_use):
     dtypes. ``last_use``: no later backward will read the node's saved arrays (it may overwrite
     them)."""
     fn.saved_reusable = last_use
-    gxs = fn.backward(*gys)
+    gxs = anomaly.checked_backward(fn, gys) if _anomaly.enabled else fn.backward(*gys)
     if not isinstance(gxs, tuple):
         gxs = (gxs,)
     out = []

@@ -9,6 +9,8 @@ running it with recording on builds the graph of the gradient itself: second der
 
 import weakref
 
+from profond.autodiff import anomaly
+from profond.autodiff.anomaly import _mode as _anomaly
 from profond.autodiff.mode import _state, next_tick
 from profond.autodiff.tensor import Tensor, Variable
 
@@ -28,6 +30,7 @@ class Function:
     saved_reusable = False
     needs_input_grad = ()
     _outputs = ()
+    _anomaly_site = None  # where the op ran forward (layer, call stack), kept in anomaly mode
 
     def __call__(self, *inputs):
         ys = self.forward(*[x.data for x in inputs])
@@ -40,6 +43,8 @@ class Function:
                 if x.requires_grad:
                     self._record(inputs, outs)
                     break
+        if _anomaly.enabled:
+            anomaly.after_forward(self, inputs, outs)
         return outs if type(ys) is tuple else outs[0]
 
     def _record(self, inputs, outs):

@@ -87,7 +87,8 @@ def to_numpy(array):
 
 
 def set_num_threads(n):
-    """Limit the BLAS / OpenMP threads NumPy uses to ``n`` (needs ``threadpoolctl``).
+    """Limit the BLAS / OpenMP threads NumPy uses to ``n`` (needs ``threadpoolctl``), and the
+    worker threads of the batch-parallel kernels (convolutions, pooling: ``backend.threads``).
 
     On a small machine, BLAS threads that compete with another busy process slow training
     several times over: one thread per free core is the safe choice.
@@ -101,7 +102,10 @@ def set_num_threads(n):
         ) from e
     if int(n) < 1:
         raise ValueError(f"set_num_threads expects n >= 1. Received: n={n!r}")
+    from profond.backend import threads
+
     _thread_limiter = threadpool_limits(limits=int(n))
+    threads.set_num_workers(int(n))
 
 
 def get_num_threads():

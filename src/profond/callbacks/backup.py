@@ -29,7 +29,9 @@ class BackupAndRestore(Callback):
         backup_dir: a directory only for this run's backups (deleted at the end of training
             when ``delete_checkpoint``).
         save_freq: ``"epoch"`` (at the end of each epoch), or an int N: every N batches too. A
-            restore from a mid-epoch backup restarts that epoch from the saved state.
+            restore from a mid-epoch backup restarts that epoch from the saved weights (the
+            backup holds no position in the data), so it is not bit-exact: only end-of-epoch
+            backups resume exactly.
         double_checkpoint: keep the previous backup as well, and fall back to it when the
             latest one cannot be read (a crash while writing it).
         delete_checkpoint: delete ``backup_dir`` when training ends normally.

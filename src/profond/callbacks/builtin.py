@@ -5,7 +5,7 @@
 - ``LearningRateScheduler``: set the learning rate at each epoch from ``schedule(epoch, lr)``.
 - ``ReduceLROnPlateau``: divide the learning rate when the monitored quantity stalls.
 - ``CSVLogger``: one CSV row of logs per epoch.
-- ``TerminateOnNaN``: stop as soon as the loss is NaN or infinite.
+- ``TerminateOnNaN``: stop (or raise) as soon as the loss is NaN or infinite.
 - ``LambdaCallback``: a callback from plain functions.
 
 >>> import profond as tf                                            # doctest: +SKIP
@@ -145,8 +145,9 @@ class ModelCheckpoint(Callback):
     ``filepath`` may hold ``{epoch:02d}`` and any log, e.g.
     ``"ckpt/{epoch:02d}-{val_loss:.2f}.profond"`` (``epoch`` counts from 1). Every file is a
     checkpoint (see ``profond.saving.save_checkpoint``): weights, optimizer state, epoch and random
-    state, so ``restore_checkpoint`` then ``fit(..., initial_epoch=epoch)`` resumes exactly.
-    Unless ``save_weights_only``, it also holds the architecture, so
+    state, so ``restore_checkpoint`` then ``fit(..., initial_epoch=epoch)`` resumes exactly from
+    an end-of-epoch file (a mid-epoch one, ``save_freq=N``, restarts its epoch). Unless
+    ``save_weights_only``, it also holds the architecture, so
     ``profond.saving.load_model`` opens it as a model file. A ``*.weights.h5`` path writes
     Keras 3's HDF5 weights file instead (weights only, as Keras does; ``load_weights`` reads it).
 
@@ -428,19 +429,53 @@ def _csv_value(value):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as the loss becomes NaN or infinite."""
+    """Stop training as soon as the loss becomes NaN or infinite.
 
-    def _check(self, where, logs):
+    ``raise_error=False`` (the default, as in Keras): print ``Batch 3: Invalid loss, terminating
+    training`` and set ``model.stop_training``, so ``fit`` ends cleanly (every callback's
+    ``on_train_end`` still runs). ``raise_error=True``: raise a ``RuntimeError`` at once, naming
+    the epoch and the batch, so no callback's clean-up runs (nothing is saved over a good
+    checkpoint). To find the op where the NaN was born, train under
+    ``profond.autodiff.detect_anomaly()``.
+
+    >>> from profond.callbacks import TerminateOnNaN
+    >>> TerminateOnNaN(raise_error=True).on_train_batch_end(3, {"loss": float("nan")})
+    Traceback (most recent call last):
+    ...
+    RuntimeError: NaN or Inf loss encountered at batch 3. Loss value: nan. Terminating training ...
+    """
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        if not isinstance(raise_error, bool):
+            raise TypeError("TerminateOnNaN expects raise_error to be True or False. "
+                            f"Received: raise_error={raise_error!r}")
+        self.raise_error = raise_error
+        self._epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _check(self, short, where, logs):
+        """``short``: Keras's words in the printed line; ``where``: the fuller ones raised."""
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            print(f"{where}: Invalid loss, terminating training")
-            self.model.stop_training = True
+        if loss is None or math.isfinite(float(loss)):
+            return
+        if self.raise_error:
+            raise RuntimeError(f"NaN or Inf loss encountered at {where}. Loss value: "
+                               f"{float(loss)}. Terminating training immediately.")
+        print(f"{short}: Invalid loss, terminating training")
+        self.model.stop_training = True
 
     def on_train_batch_end(self, batch, logs=None):
-        self._check(f"Batch {batch}", logs)
+        where = f"batch {batch}"
+        if self._epoch is not None:
+            epochs = self.params.get("epochs")
+            where += f" of epoch {self._epoch + 1}" + (f"/{epochs}" if epochs else "")
+        self._check(f"Batch {batch}", where, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._check(f"Epoch {epoch + 1}", logs)
+        self._check(f"Epoch {epoch + 1}", f"the end of epoch {epoch + 1}", logs)
 
 
 class LambdaCallback(Callback):

@@ -15,6 +15,7 @@ import re
 import sys
 import time
 
+from profond._text import NAME_LIMIT, printable
 from profond.callbacks.base import Callback
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -48,7 +49,7 @@ def _numeric_items(values):
     items = []
     for name, value in dict(values or {}).items():
         try:
-            items.append((name, float(value)))
+            items.append((printable(name, NAME_LIMIT), float(value)))  # names from files too
         except (TypeError, ValueError):
             continue
     return sorted(items, key=lambda item: (item[0] == "learning_rate",

@@ -1,5 +1,19 @@
 """Where the Keras-format dataset files come from: ``profond.utils.get_file`` (cached under
-``$PROFOND_HOME/datasets``, verified, atomic), with ``$PROFOND_DATASETS_URL`` as a mirror."""
+``$PROFOND_HOME/datasets``), with ``$PROFOND_DATASETS_URL`` as a mirror.
+
+Every dataset file has a known SHA-256, so its download (``profond.utils.file_utils.download``)
+is:
+
+- bounded in time: an overall deadline (``$PROFOND_DOWNLOAD_DEADLINE`` seconds, one hour by
+  default), not only a timeout per network read, so a server that trickles bytes cannot hang
+  ``load_data()``;
+- resumable: the bytes go to ``<file>.part``; when the connection is cut (or the deadline
+  passes) the part is kept and the next ``load_data()`` asks only for the rest (an HTTP
+  ``Range`` request), or for the whole file from a server that does not support ranges;
+- verified: the SHA-256 is checked before the file takes its name (``os.replace``, atomic); a
+  file that does not match is removed and a ``ValueError`` raised;
+- clear offline: the error names the file, its address and where to put a copy fetched by hand.
+"""
 
 import os
 

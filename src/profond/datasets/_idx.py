@@ -120,12 +120,13 @@ def cache_dir(name):
 def download(url, path, sha256, max_bytes=MAX_BYTES, timeout=60):
     """Download ``url`` to ``path``, keeping it only if its content has the SHA-256 ``sha256``.
 
-    ``profond.utils.file_utils.download`` does the work (a temporary file, checked, then renamed
-    with ``os.replace``); a file that fails the check is removed and a ``ValueError`` raised.
+    ``profond.utils.file_utils.download`` does the work (a ``.part`` file, resumed when an
+    earlier download was cut, checked, then renamed with ``os.replace``); a file that fails the
+    check is removed and a ``ValueError`` raised.
     """
     return file_utils.download(
         url, path, check=lambda tmp: read_idx(tmp, sha256=sha256, max_bytes=max_bytes),
-        max_bytes=max_bytes, timeout=timeout,
+        max_bytes=max_bytes, timeout=timeout, resume=True,
     )
 
 

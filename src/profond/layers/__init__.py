@@ -2,6 +2,7 @@
 convolution and pooling, normalization, recurrent layers and their wrappers."""
 
 from profond.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from profond.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from profond.layers.base import (
     Input,
     InputLayer,
@@ -87,6 +88,7 @@ from profond.layers.preprocessing import (
     CenterCrop,
     Discretization,
     Hashing,
+    IntegerLookup,
     Normalization,
     RandomBrightness,
     RandomContrast,
@@ -97,6 +99,8 @@ from profond.layers.preprocessing import (
     RandomZoom,
     Rescaling,
     Resizing,
+    StringLookup,
+    TextVectorization,
 )
 from profond.layers.recurrent import (
     GRU,
@@ -170,3 +174,7 @@ __all__ += [
 ]
 # keras.layers.serialize / deserialize (the saving guide)
 __all__ += ["deserialize", "serialize"]
+# attention (issue 17, item 2)
+__all__ += ["AdditiveAttention", "Attention", "MultiHeadAttention"]
+# text preprocessing (issue 17, item 1)
+__all__ += ["IntegerLookup", "StringLookup", "TextVectorization"]

@@ -34,9 +34,13 @@ import threading
 
 import numpy
 
+from profond import _validation as check
 from profond import backend
+from profond._text import NAME_LIMIT, printable, quote_name
+from profond.autodiff import anomaly
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tensor import Tensor, Variable
+from profond.layers import deferred
 from profond.layers.keras_tensor import KerasTensor, Node, _flatten, _map, is_symbolic
 from profond.registry import register_serializable
 
@@ -110,6 +114,15 @@ class _CallContext(threading.local):
 _context = _CallContext()
 
 
+def _running_layers():
+    """The path of the layers running now (``sequential/dense``): anomaly mode's errors name it
+    (read only when an op is checked, so it costs a layer call nothing)."""
+    return "/".join(layer.name for layer in _context.scope)
+
+
+anomaly.set_layer_path_source(_running_layers)
+
+
 @contextlib.contextmanager
 def _name_scope(layer):
     """While ``layer`` builds or runs, weights created get the path of the layers around it
@@ -153,7 +166,7 @@ class InputSpec:
         self.allow_last_axis_squeeze = bool(allow_last_axis_squeeze)
 
     def check(self, layer_name, shape, index=0):
-        where = f'Input {index} of layer "{layer_name}" is incompatible with the layer'
+        where = _Where(index, layer_name)  # the message's start, formatted only on an error
         if self.allow_last_axis_squeeze and self.shape is not None:
             # A functional model's input: a trailing axis of size 1 may be missing or extra
             # (the model adds or drops it, see ``match_input_rank``), as in Keras.
@@ -187,6 +200,20 @@ class InputSpec:
                     f"received input with shape {_shape_str(shape)}. Expected: shape "
                     f"{_shape_str(tuple(expected))}. Received: shape {_shape_str(shape)}"
                 )
+
+
+class _Where:
+    """``Input 0 of layer "dense" is incompatible with the layer``, formatted when printed (the
+    checks run at every call, the message is needed only when one fails)."""
+
+    __slots__ = ("index", "layer_name")
+
+    def __init__(self, index, layer_name):
+        self.index, self.layer_name = index, layer_name
+
+    def __str__(self):
+        return (f"Input {self.index} of layer {quote_name(self.layer_name)} is incompatible "
+                "with the layer")
 
 
 # --- Layer --------------------------------------------------------------------------------------
@@ -238,9 +265,17 @@ class Layer:
         d["_regularizers"] = []  # (variable, regularizer) pairs, summed into `losses`
         d["_losses"] = []  # added by add_loss() during the last call
         d["_inbound_nodes"] = []
+        if name is not None and not isinstance(name, str):
+            raise check.fail("name", name, "a string", type(self).__name__)
         self.name = name or unique_name(to_snake_case(type(self).__name__))
-        self.dtype = numpy.dtype(dtype or backend.floatx()).name
-        self._trainable = bool(trainable)
+        try:
+            # Keras's "string" is NumPy's unicode dtype ("str"), as tf.string is.
+            self.dtype = numpy.dtype("str" if dtype == "string" else
+                                     dtype or backend.floatx()).name
+        except TypeError:
+            raise check.fail("dtype", dtype, "a data type such as 'float32' or 'int64'", self,
+                             error=TypeError) from None
+        self._trainable = check.boolean("trainable", trainable, self)
         self.built = False
         self.input_spec = None
         self.activity_regularizer = activity_regularizer
@@ -250,11 +285,12 @@ class Layer:
         self._build_shapes = None
         self._output_shape = None
         if batch_input_shape is not None:
-            self._input_shape_arg = tuple(batch_input_shape)
+            self._input_shape_arg = check.shape_tuple("batch_input_shape", batch_input_shape,
+                                                      self)
         elif input_shape is not None:
-            self._input_shape_arg = (None,) + tuple(input_shape)
+            self._input_shape_arg = (None,) + check.shape_tuple("input_shape", input_shape, self)
         elif input_dim is not None:
-            self._input_shape_arg = (None, int(input_dim))
+            self._input_shape_arg = (None, check.positive_int("input_dim", input_dim, self))
         else:
             self._input_shape_arg = None
 
@@ -326,10 +362,12 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)
-        value = init(shape, dtype=dtype)
-        value = value.data if isinstance(value, Tensor) else value
-        xp = backend.default_module()
-        value = xp.asarray(value, dtype=dtype)
+        value = deferred.placeholder(self, shape, dtype)  # not None while a file is loaded
+        if value is None:
+            value = init(shape, dtype=dtype)
+            value = value.data if isinstance(value, Tensor) else value
+            xp = backend.default_module()
+            value = xp.asarray(value, dtype=dtype)
         if name is None:
             taken = {v.name for v in self._own_variables}
             name, i = "variable", 0
@@ -439,7 +477,12 @@ class Layer:
             v.assign(w)
 
     def count_params(self):
-        """The number of scalars in all the weights."""
+        """The number of scalars in all the weights (an error before the layer is built, as in
+        Keras: its weights do not exist yet)."""
+        if not self.built and not self.weights:
+            raise ValueError(f"You tried to call `count_params` on layer {quote_name(self.name)}, "
+                             "but the layer isn't built. You can build it manually via: "
+                             "`layer.build(input_shape)`.")
         return int(sum(int(numpy.prod(v.shape)) for v in self.weights))
 
     @property
@@ -527,13 +570,14 @@ class Layer:
                     return t
                 shape = tuple((batch if i == 0 else other) if d is None else d
                               for i, d in enumerate(t.shape))
+                deferred.check_activation(self, shape, t.dtype)  # bounded while loading a file
                 value = Tensor._wrap(backend.default_module().zeros(shape, dtype=t.dtype))
                 if t._keras_mask is not None:
                     value._keras_mask = backend.default_module().ones(
                         shape[:t._keras_mask.ndim], dtype=bool)
                 return value
 
-            with no_grad():
+            with no_grad(), anomaly.quiet():  # infinities made from zeros mean nothing
                 runs.append(self(*_map(zeros, list(args)), **_map(zeros, kwargs)))
         self._clear_losses()  # losses of zeros are no one's
 
@@ -558,7 +602,8 @@ class Layer:
                     e is not None and s is not None and e != s
                     for e, s in zip(expected[1:], shapes[1:])):
                 raise ValueError(
-                    f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                    f"Input 0 of layer {quote_name(self.name)} is incompatible with the layer: "
+                    "expected "
                     f"shape={_shape_str(expected)}, found shape={_shape_str(shapes)}"
                 )
         self.build(shapes)
@@ -573,7 +618,7 @@ class Layer:
         received = _flatten(inputs)
         if len(received) != expected:
             raise ValueError(
-                f'Layer "{self.name}" expects {expected} input(s), but it received '
+                f"Layer {quote_name(self.name)} expects {expected} input(s), but it received "
                 f"{len(received)} input tensors. Inputs received: {inputs!r}"
             )
 
@@ -631,10 +676,15 @@ class Layer:
         outer = _context.training
         _context.training = training
         _context.depth += 1
+        scope = _context.scope  # ``_name_scope(self)``, inlined: this runs at every layer call
+        pushed = not scope or scope[-1] is not self
+        if pushed:
+            scope.append(self)
         try:
-            with _name_scope(self):
-                return self.call(inputs, *args, **kwargs)
+            return self.call(inputs, *args, **kwargs)
         finally:
+            if pushed:
+                scope.pop()
             _context.training = outer
             _context.depth -= 1
 
@@ -798,7 +848,8 @@ class Layer:
             self._maybe_build(_as_shape(shape))
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+        name = printable(self.name, NAME_LIMIT)  # names come from files too
+        return f"<{type(self).__name__} name={name}, built={self.built}>"
 
 
 def _as_shape(shape):
@@ -884,8 +935,9 @@ class InputLayer(Layer):
         if batch_shape is None:
             if shape is None:
                 raise ValueError("You must pass a `shape` argument to Input. Received: shape=None")
-            batch_shape = (batch_size,) + tuple(shape)
-        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+            batch_size = check.positive_int("batch_size", batch_size, "Input", allow_none=True)
+            batch_shape = (batch_size,) + check.shape_tuple("shape", shape, "Input")
+        self.batch_shape = check.shape_tuple("batch_shape", batch_shape, "Input")
         self.built = True
         Node(self, (), {}, KerasTensor(self.batch_shape, self.dtype, name=self.name))
         self._output_shape = self.batch_shape

@@ -12,6 +12,7 @@ image; ``Conv3D``, grouped convolutions and the 1-D / 3-D transposes use the gen
 Conv1D (k, C/G, F), Conv2D (kh, kw, C/G, F), Conv3D (kd, kh, kw, C/G, F), the transposes (k…, F, C).
 """
 
+from profond import _validation as check
 from profond import activations, initializers, ops
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize, fused_activation
@@ -27,19 +28,9 @@ def _owner(layer):
 
 
 def normalize_tuple(value, n, name, layer=None):
-    """``3`` → ``(3, 3)`` (for n=2); a sequence must have n positive ints. ``layer``: a name
-    for the error message."""
-    raw = value
-    if isinstance(value, int):
-        value = (value,) * n
-    try:
-        value = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or len(value) != n or any(v <= 0 for v in value):
-        raise ValueError(f"{_owner(layer)}Expected `{name}` to be an int or a tuple of {n} "
-                         f"positive ints. Received: {name}={raw!r}")
-    return value
+    """``3`` → ``(3, 3)`` (for n=2); a sequence must have n positive integers (``3.7`` is
+    refused, not truncated). ``layer``: the layer, named in the error message."""
+    return check.int_tuple(name, value, n, layer)
 
 
 def normalize_padding(padding, allowed=("valid", "same"), layer=None):
@@ -103,20 +94,17 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(f'Invalid value for argument `filters` of layer "{self.name}". '
-                             f"Expected a strictly positive int. Received: filters={filters}")
-        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
-            raise ValueError(f'Layer "{self.name}": the number of groups must be a positive '
-                             f"int. Received: groups={groups}")
+        where = self
+        filters = check.positive_int("filters", filters, where)
+        groups = check.positive_int("groups", groups, where)
         if filters % groups:
             raise ValueError(f'Layer "{self.name}": the number of filters must be evenly '
                              f"divisible by the number of groups. Received: groups={groups}, "
                              f"filters={filters}")
         self.filters, self.groups = filters, groups
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self.name)
-        self.strides = normalize_tuple(strides, self.rank, "strides", self.name)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self.name)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", where)
+        self.strides = normalize_tuple(strides, self.rank, "strides", where)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", where)
         self.padding = normalize_padding(padding, self._paddings, self.name)
         self.data_format = normalize_data_format(data_format)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
@@ -125,7 +113,7 @@ class BaseConv(Layer):
                              f"dilation_rate={self.dilation_rate}")
         self.activation = activations.get(activation)
         self._fused = fused_activation(activation, self.activation)  # run inside the conv op
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.boolean("use_bias", use_bias, where)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = kernel_regularizer
@@ -333,11 +321,9 @@ class BaseConvTranspose(BaseConv):
                          data_format=data_format, dilation_rate=dilation_rate, **kwargs)
         self.output_padding = None
         if output_padding is not None:
-            pads = ((output_padding,) * self.rank if isinstance(output_padding, int)
-                    else tuple(output_padding))
-            self.output_padding = tuple(int(p) for p in pads)
-            if len(self.output_padding) != self.rank or any(
-                    not 0 <= p < s for p, s in zip(self.output_padding, self.strides)):
+            self.output_padding = check.int_tuple("output_padding", output_padding, self.rank,
+                                                  self, minimum=0)
+            if any(not 0 <= p < s for p, s in zip(self.output_padding, self.strides)):
                 raise ValueError(f'Layer "{self.name}": `output_padding` must be {self.rank} '
                                  f"int(s) ≥ 0 and strictly less than `strides`. Received: "
                                  f"output_padding={output_padding}, strides={self.strides}")

@@ -51,9 +51,9 @@ class _BaseDepthwise(Layer):
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.depth_multiplier = _positive_int(self, "depth_multiplier", depth_multiplier)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self.name)
-        self.strides = normalize_tuple(strides, self.rank, "strides", self.name)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self.name)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self)
+        self.strides = normalize_tuple(strides, self.rank, "strides", self)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self)
         self.padding = normalize_padding(padding, layer=self.name)
         self.data_format = normalize_data_format(data_format)
         self.activation = activations.get(activation)

@@ -45,9 +45,9 @@ class ConvLSTMCell(LSTMCell):
                              f'"{kwargs.get("name") or to_snake_case(type(self).__name__)}". '
                              f"Expected a strictly positive int. Received: filters={filters}")
         super().__init__(filters, **kwargs)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self.name)
-        self.strides = normalize_tuple(strides, self.rank, "strides", self.name)
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self.name)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self)
+        self.strides = normalize_tuple(strides, self.rank, "strides", self)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self)
         self.padding = normalize_padding(padding, layer=self.name)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f'Layer "{self.name}": strides > 1 not supported with '

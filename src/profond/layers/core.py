@@ -4,12 +4,14 @@ import math
 
 import numpy
 
+from profond import _validation as check
 from profond import activations, constraints, initializers, ops
 from profond.layers.base import InputSpec, Layer
 from profond.registry import register_serializable
 from profond.registry import serialize as _registry_serialize
 
 _FUSED = ("linear", "relu", "tanh")
+_TARGET = "a tuple of integers >= 0, with at most one -1 (an unknown size)"
 
 
 def _activation_name(fn):
@@ -62,15 +64,10 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, (int, numpy.integer)) or isinstance(units, bool) or units <= 0:
-            raise ValueError(
-                "Received an invalid value for `units`, expected a positive integer. "
-                f"Received: units={units}"
-            )
-        self.units = int(units)
+        self.units = check.positive_int("units", units, self)
         self.activation = activations.get(activation)
         self._fused = fused_activation(activation, self.activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.boolean("use_bias", use_bias, self)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = kernel_regularizer
@@ -100,6 +97,10 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        # NOTE: integer or boolean inputs (a multi-hot bag of words, say) are cast to the
+        # kernel's dtype, as Keras does: NumPy would promote int64 · float32 to float64.
+        if not numpy.issubdtype(numpy.dtype(inputs.dtype), numpy.floating):
+            inputs = ops.cast(inputs, self.kernel.dtype)
         if self._fused is not None:
             return ops.dense(inputs, self.kernel, self.bias, self._fused)
         return self.activation(ops.dense(inputs, self.kernel, self.bias))
@@ -194,10 +195,11 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(target_shape, (list, tuple)) or not all(
+                check.is_integer(d) and d >= -1 for d in target_shape) or \
+                list(target_shape).count(-1) > 1:
+            raise check.fail("target_shape", target_shape, _TARGET, self)
         self.target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1:
-            raise ValueError("There can only be one unknown dimension (-1) in target_shape. "
-                             f"Received: target_shape={self.target_shape}")
 
     def call(self, inputs):
         return ops.reshape(inputs, (inputs.shape[0],) + self.target_shape)
@@ -245,12 +247,11 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-            raise ValueError("Invalid value received for argument `rate`. Expected a float "
-                             f"value between 0 and 1. Received: rate={rate}")
-        self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        self.seed = seed
+        self.rate = check.probability("rate", rate, self)
+        if noise_shape is not None:
+            noise_shape = check.shape_tuple("noise_shape", noise_shape, self)
+        self.noise_shape = noise_shape
+        self.seed = check.non_negative_int("seed", seed, self, allow_none=True)
         # A seeded layer draws its masks from its own generator: reproducible, yet a new mask
         # at every step.
         self._rng = numpy.random.default_rng(seed) if seed is not None else None

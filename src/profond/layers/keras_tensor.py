@@ -12,6 +12,7 @@ from the outputs and replays them on real data.
 import numpy
 
 from profond import backend
+from profond._text import NAME_LIMIT, printable
 
 
 def _flatten(structure):
@@ -65,7 +66,7 @@ class Node:
         return [t._node for t in self.input_tensors]
 
     def __repr__(self):
-        return f"<Node layer={self.layer.name}, index={self.index}>"
+        return f"<Node layer={printable(self.layer.name, NAME_LIMIT)}, index={self.index}>"
 
 
 # operator → (profond op, name of the op-layer as Keras 3 names it)
@@ -107,7 +108,8 @@ class KerasTensor:
         return len(self.shape)
 
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+        name = printable(self.name, NAME_LIMIT)
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={name}>"
 
     def __array__(self, *args, **kwargs):
         raise TypeError(

@@ -31,9 +31,9 @@ class BasePooling(Layer):
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", self.name)
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", self)
         self.strides = (self.pool_size if strides is None
-                        else normalize_tuple(strides, self.rank, "strides", self.name))
+                        else normalize_tuple(strides, self.rank, "strides", self))
         self.padding = normalize_padding(padding, layer=self.name)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
@@ -211,10 +211,27 @@ class GlobalMaxPooling2D(BaseGlobalPooling):
 
 @register_serializable()
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    """y[n, c] = 1/T Σ_t x[n, t, c]: (N, T, C) → (N, C)."""
+    """y[n, c] = 1/T Σ_t x[n, t, c]: (N, T, C) → (N, C).
+
+    With a mask m (from ``Embedding(mask_zero=True)``, say), the mean runs over the kept steps
+    only, as in Keras: y[n, c] = Σ_t m[n, t] x[n, t, c] / Σ_t m[n, t]. The output has no mask.
+    """
 
     rank = 1
     _reduce = staticmethod(ops.reduce_mean)
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        weights = ops.cast(mask, inputs.dtype)
+        weights = ops.expand_dims(weights, 1 if self.data_format == "channels_first" else -1)
+        axis = self._axes()
+        total = ops.reduce_sum(inputs * weights, axis=axis, keepdims=self.keepdims)
+        return total / ops.reduce_sum(weights, axis=axis, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 @register_serializable()

@@ -23,6 +23,7 @@ next recurrent layer skip the padding steps).
 
 import inspect
 
+from profond import _validation as check
 from profond import activations, backend, initializers, ops
 from profond import random as _random
 from profond.autodiff.tensor import Tensor
@@ -43,10 +44,8 @@ def get_mask(tensor):
 # --- cells ----------------------------------------------------------------------------------------
 
 
-def _check_rate(value, name, layer):
-    if not 0 <= value <= 1:
-        raise ValueError(f'Layer "{layer}": expected 0 <= {name} <= 1. Received: {name}={value}')
-    return float(min(value, 0.999999))
+def _check_rate(value, name, where):
+    return min(check.probability(name, value, where), 0.999999)
 
 
 class _Cell(Layer):
@@ -61,12 +60,10 @@ class _Cell(Layer):
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError("Received an invalid value for argument `units`, expected a "
-                             f"positive integer. Received: units={units}")
-        self.units = units
+        where = self
+        self.units = check.positive_int("units", units, where)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.boolean("use_bias", use_bias, where)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -76,9 +73,9 @@ class _Cell(Layer):
         self.kernel_constraint = kernel_constraint
         self.recurrent_constraint = recurrent_constraint
         self.bias_constraint = bias_constraint
-        self.dropout = _check_rate(dropout, "dropout", self.name)
-        self.recurrent_dropout = _check_rate(recurrent_dropout, "recurrent_dropout", self.name)
-        self.seed = seed
+        self.dropout = _check_rate(dropout, "dropout", where)
+        self.recurrent_dropout = _check_rate(recurrent_dropout, "recurrent_dropout", where)
+        self.seed = check.non_negative_int("seed", seed, where, allow_none=True)
         self.kernel = self.recurrent_kernel = self.bias = None
         self.reset_dropout_mask()
 
@@ -206,7 +203,7 @@ class LSTMCell(_Cell):
                  unit_forget_bias=True, **kwargs):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = check.boolean("unit_forget_bias", unit_forget_bias, self)
 
     @property
     def state_size(self):
@@ -273,7 +270,7 @@ class GRUCell(_Cell):
                  reset_after=True, **kwargs):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.reset_after = bool(reset_after)
+        self.reset_after = check.boolean("reset_after", reset_after, self)
 
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -477,12 +474,14 @@ class RNN(Layer):
             cell = StackedRNNCells(cell)
         _check_cell(cell)
         self.cell = cell
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
+        where = self
+        self.return_sequences = check.boolean("return_sequences", return_sequences, where)
+        self.return_state = check.boolean("return_state", return_state, where)
+        self.go_backwards = check.boolean("go_backwards", go_backwards, where)
+        self.stateful = check.boolean("stateful", stateful, where)
+        self.unroll = check.boolean("unroll", unroll, where)
+        self.zero_output_for_mask = check.boolean("zero_output_for_mask", zero_output_for_mask,
+                                                  where)
         self.input_spec = InputSpec(ndim=3)
         self._set_states(None)  # stateful: the final states of the last batch (flat list)
         self._batch_size = None  # stateful: the fixed batch size
@@ -715,6 +714,7 @@ class SimpleRNN(RNN):
     """
 
     def __init__(self, units, **kwargs):
+        units = check.positive_int("units", units, type(self).__name__)
         cell, rnn_kwargs = _make(SimpleRNNCell, units, kwargs)
         super().__init__(cell, **rnn_kwargs)
 
@@ -739,6 +739,7 @@ class LSTM(RNN):
     """
 
     def __init__(self, units, **kwargs):
+        units = check.positive_int("units", units, type(self).__name__)
         cell, rnn_kwargs = _make(LSTMCell, units, kwargs)
         super().__init__(cell, **rnn_kwargs)
 
@@ -762,6 +763,7 @@ class GRU(RNN):
     """
 
     def __init__(self, units, **kwargs):
+        units = check.positive_int("units", units, type(self).__name__)
         cell, rnn_kwargs = _make(GRUCell, units, kwargs)
         super().__init__(cell, **rnn_kwargs)
 
@@ -988,16 +990,12 @@ class Embedding(Layer):
                  weights=None, **kwargs):
         kwargs.pop("input_length", None)  # Keras 2 argument, ignored as in Keras 3
         super().__init__(**kwargs)
-        for name, v in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-                raise ValueError(f"Both `input_dim` and `output_dim` should be positive. "
-                                 f"Received: {name}={v}")
-        self.input_dim = input_dim
-        self.output_dim = output_dim
+        self.input_dim = check.positive_int("input_dim", input_dim, self)
+        self.output_dim = check.positive_int("output_dim", output_dim, self)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = embeddings_regularizer
         self.embeddings_constraint = embeddings_constraint
-        self.mask_zero = bool(mask_zero)
+        self.mask_zero = check.boolean("mask_zero", mask_zero, self)
         self.embeddings = None
         self._initial_weights = weights
 

@@ -6,8 +6,7 @@ a crop of the padded gradient, a zero-padding of the cropped one, the inverse pe
 over the repeats).
 """
 
-import numbers
-
+from profond import _validation as check
 from profond import ops
 from profond.layers.base import InputSpec, Layer
 from profond.layers.conv import (
@@ -21,34 +20,27 @@ from profond.layers.conv import (
 from profond.registry import register_serializable
 
 
-def _pairs(value, name, n=2):
+def _pairs(value, name, where, n=2):
     """For n spatial axes: ``1`` → ((1, 1),) * n; ``(1, 2)`` → ((1, 1), (2, 2)); a tuple of n
-    (before, after) pairs is kept."""
-    if isinstance(value, int):
-        value = (value,) * n
-    value = tuple(value)
-    if len(value) != n:
-        raise ValueError(f"Expected `{name}` to be an int, a tuple of {n} ints or a tuple of {n} "
-                         f"tuples of 2 ints. Received: {name}={value}")
-    out = []
-    for v in value:
-        v = (v, v) if isinstance(v, int) else tuple(int(a) for a in v)
-        if len(v) != 2 or min(v) < 0:
-            raise ValueError(f"Expected `{name}` to hold non-negative ints. "
-                             f"Received: {name}={value}")
-        out.append(v)
-    return tuple(out)
+    (before, after) pairs is kept. Every entry an integer ≥ 0 (``1.5`` is refused)."""
+    items = (value,) * n if check.is_integer(value) else value
+    pairs = None
+    if isinstance(items, (list, tuple)) and len(items) == n:
+        pairs = [(v, v) if check.is_integer(v) else v for v in items]
+    if pairs is None or not all(isinstance(p, (list, tuple)) and len(p) == 2 and all(
+            check.is_integer(a) and a >= 0 for a in p) for p in pairs):
+        raise check.fail(name, value, f"an integer, a tuple of {n} integers or a tuple of {n} "
+                         "(before, after) pairs of integers, all >= 0", where)
+    return tuple((int(a), int(b)) for a, b in pairs)
 
 
-def _pair(value, name):
+def _pair(value, name, where):
     """For one axis (Cropping1D, ZeroPadding1D): ``1`` → (1, 1); (before, after) kept."""
-    if isinstance(value, numbers.Integral):
-        value = (value, value)
-    value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
-    if len(value) != 2 or any(not isinstance(v, numbers.Integral) or v < 0 for v in value):
-        raise ValueError(f"The `{name}` argument must be an int or a tuple of 2 non-negative "
-                         f"integers. Received: {name}={value}")
-    return (int(value[0]), int(value[1]))
+    items = (value, value) if check.is_integer(value) else value
+    if not isinstance(items, (list, tuple)) or len(items) != 2 or not all(
+            check.is_integer(v) and v >= 0 for v in items):
+        raise check.fail(name, value, "an integer or a tuple of 2 integers, all >= 0", where)
+    return (int(items[0]), int(items[1]))
 
 
 def _upsample(x, sizes):
@@ -87,7 +79,7 @@ class UpSampling2D(Layer):
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
-        self.size = normalize_tuple(size, 2, "size")
+        self.size = normalize_tuple(size, 2, "size", self)
         self.data_format = normalize_data_format(data_format)
         if interpolation != "nearest":
             raise ValueError(f'Layer "{self.name}": only interpolation="nearest" is supported. '
@@ -122,7 +114,7 @@ class ZeroPadding2D(Layer):
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pairs(padding, "padding")
+        self.padding = _pairs(padding, "padding", self)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=4)
 
@@ -154,7 +146,7 @@ class Cropping2D(Layer):
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, "cropping")
+        self.cropping = _pairs(cropping, "cropping", self)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=4)
 
@@ -191,7 +183,7 @@ class UpSampling1D(Layer):
 
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)
-        self.size = normalize_tuple(size, 1, "size")[0]
+        self.size = normalize_tuple(size, 1, "size", self)[0]
         self.input_spec = InputSpec(ndim=3)
 
     def call(self, inputs):
@@ -218,7 +210,7 @@ class UpSampling3D(Layer):
 
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.size = normalize_tuple(size, 3, "size")
+        self.size = normalize_tuple(size, 3, "size", self)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=5)
 
@@ -248,7 +240,7 @@ class ZeroPadding1D(Layer):
 
     def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pair(padding, "padding")
+        self.padding = _pair(padding, "padding", self)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=3)
 
@@ -279,7 +271,7 @@ class ZeroPadding3D(Layer):
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pairs(padding, "padding", 3)
+        self.padding = _pairs(padding, "padding", self, 3)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=5)
 
@@ -311,7 +303,7 @@ class Cropping1D(Layer):
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
-        self.cropping = _pair(cropping, "cropping")
+        self.cropping = _pair(cropping, "cropping", self)
         self.input_spec = InputSpec(ndim=3)
 
     def call(self, inputs):
@@ -340,7 +332,7 @@ class Cropping3D(Layer):
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, "cropping", 3)
+        self.cropping = _pairs(cropping, "cropping", self, 3)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=5)
 
@@ -373,14 +365,13 @@ class Permute(Layer):
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
-        try:
-            dims = tuple(dims)
-        except TypeError:
-            dims = (dims,)
+        if not isinstance(dims, (list, tuple)) or not all(check.is_integer(d) for d in dims):
+            raise check.fail("dims", dims, "a tuple of integers, a permutation of 1, …, k (the "
+                             "axes of an example; the batch axis 0 stays first)", self)
         if sorted(dims) != list(range(1, len(dims) + 1)):
             raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of "
                              "indices in `dims` must be consecutive and start from 1. "
-                             f"Received dims={dims}")
+                             f"Received dims={tuple(dims)}")
         self.dims = tuple(int(d) for d in dims)
         self.input_spec = InputSpec(ndim=len(self.dims) + 1)
 
@@ -408,10 +399,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"Argument `n` of RepeatVector should be a positive integer. "
-                             f"Received: n={n}")
-        self.n = int(n)
+        self.n = check.positive_int("n", n, self)
         self.input_spec = InputSpec(ndim=2)
 
     def call(self, inputs):

@@ -19,6 +19,7 @@ import warnings
 
 import numpy
 
+from profond import _validation as check
 from profond import backend
 from profond import random as _random
 from profond.autodiff.tensor import Tensor
@@ -94,6 +95,19 @@ def check_cardinality(x, y, sample_weight):
         raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same "
                          f"number of samples.\n{detail}")
     return distinct.pop() if distinct else 0
+
+
+def check_class_weight(class_weight, n_classes, where="fit"):
+    """``class_weight`` must map class indices (integers in [0, n_classes)) to finite weights
+    ≥ 0; ``n_classes`` None when unknown."""
+    if not isinstance(class_weight, dict) or not all(
+            check.is_integer(k) and k >= 0 for k in class_weight) or not all(
+            check.is_real(w) and math.isfinite(w) and w >= 0 for w in class_weight.values()):
+        raise check.fail("class_weight", class_weight, "a dict mapping class indices (integers "
+                         ">= 0) to weights (finite floats >= 0)", where)
+    if n_classes is not None and class_weight and max(class_weight) >= n_classes:
+        raise check.fail("class_weight", class_weight, "a dict whose keys are class indices in "
+                         f"[0, {n_classes - 1}] (the model has {n_classes} classes)", where)
 
 
 def class_weights_to_sample_weights(y, class_weight):

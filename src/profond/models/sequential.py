@@ -9,9 +9,10 @@
 67
 """
 
+from profond._text import quote, quote_name
 from profond.layers.base import InputLayer, KerasTensor, Layer, _batchless, _structure_changed
-from profond.models.model import Model, match_input_rank
-from profond.registry import deserialize, register_serializable, serialize
+from profond.models.model import Model, collector_paused, deserialize_layer, match_input_rank
+from profond.registry import register_serializable, serialize
 
 
 @register_serializable()
@@ -46,22 +47,35 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise ValueError("Only instances of `profond.layers.Layer` can be added to a "
                              f"Sequential model. Received: {layer!r} (of type {type(layer)})")
-        if any(existing.name == layer.name for existing in self._layers):
+        if layer.name in self._layer_names() and any(
+                existing.name == layer.name for existing in self._layers):  # (not a stale name)
             raise ValueError("All layers added to a Sequential model should have unique names. "
-                             f'Name "{layer.name}" is already the name of a layer in this model.')
+                             f"Name {quote_name(layer.name)} is already the name of a layer in "
+                             "this model.")
         if not self._layers and self._input_layer is None and layer._input_shape_arg is not None:
             object.__setattr__(self, "_input_layer",
                                InputLayer(batch_shape=layer._input_shape_arg))
         self._layers.append(layer)
+        self.__dict__["_names"].add(layer.name)
         _structure_changed()
         if rebuild:
             self._rebuild()
+
+    def _layer_names(self):
+        """The names of the layers, as a set kept beside ``_layers`` (so that ``add`` checks a
+        name in O(1), not by a walk over the stack); made again when the two no longer agree."""
+        names = self.__dict__.get("_names")
+        if names is None or len(names) != len(self._layers):
+            names = self.__dict__["_names"] = {layer.name for layer in self._layers}
+        return names
 
     def pop(self, rebuild=True):
         """Remove and return the last layer."""
         if not self._layers:
             raise TypeError("There are no layers in the model.")
+        names = self._layer_names()
         layer = self._layers.pop()
+        names.discard(layer.name)
         _structure_changed()
         self.built = False
         if rebuild:
@@ -92,8 +106,16 @@ class Sequential(Model):
         self.built = True
 
     def call(self, inputs, training=None):
+        if not self._layers:
+            raise ValueError(f"Sequential model {quote_name(self.name)} has no layers: there is "
+                             "nothing to call. Add layers first with `model.add(layer)`.")
         if self._input_layer is not None:
-            inputs = match_input_rank(inputs, self._input_layer.batch_shape)
+            expected = self._input_layer.batch_shape
+            inputs = match_input_rank(inputs, expected)
+            if getattr(inputs, "ndim", len(expected)) != len(expected):
+                raise ValueError(f"Input of Sequential model {quote_name(self.name)} is "
+                                 f"incompatible: expected shape={expected}, found "
+                                 f"shape={tuple(inputs.shape)}")
         for layer in self._layers:
             inputs = layer(inputs, training=training)
         return inputs
@@ -144,9 +166,14 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for spec in config.get("layers", []):
-            model.add(deserialize(spec, custom_objects), rebuild=False)
-        model._rebuild()
+        checked = set()  # argument names found good (see deserialize_layer)
+        with collector_paused():
+            for spec in config.get("layers", []):
+                if not isinstance(spec, dict):
+                    raise ValueError("Expected each layer of a Sequential config to be a dict. "
+                                     f"Received: {quote(spec)}")
+                model.add(deserialize_layer(spec, custom_objects, checked), rebuild=False)
+            model._rebuild()
         shape = config.get("build_input_shape")
         if shape is not None and not model.built:
             model.build(tuple(shape))

@@ -10,11 +10,19 @@ number of parameters, then the totals.
      Total params: 100,480 (392.50 KB)
 
 A Dense layer with n inputs and m units has n·m weights plus m biases.
+
+Names come from files too (``load_model`` on a file from anyone): every name is shown through
+``profond._text.printable``, so control characters appear as escapes (``\\x1b``, ``\\n``) and
+a cell holds at most ``NAME_LIMIT`` characters of a name (a longer one ends with ``…``).
 """
 
 import numpy
 
+from profond._text import NAME_LIMIT, printable
+
 _WIDTHS = (33, 24, 15)
+SHAPE_LIMIT = 2 * NAME_LIMIT
+"""The widest an output shape is shown (a shape of thousands of dimensions ends with ``…``)."""
 
 
 def readable_memory_size(n_bytes):
@@ -47,7 +55,11 @@ def _shape_text(shape):
 
 
 def _type_name(layer):
-    return getattr(layer, "class_name", None) or type(layer).__name__
+    return printable(getattr(layer, "class_name", None) or type(layer).__name__, NAME_LIMIT)
+
+
+def _name(layer):
+    return printable(layer.name, NAME_LIMIT)
 
 
 def _is_functional(model):
@@ -69,7 +81,7 @@ def _sequential_like(model):
 def _connections(model, layer):
     """``["a[0][0],", "b[0][0]"]``: the tensors each of the layer's calls received."""
     mine = {id(n) for n in model._nodes}
-    refs = [f"{t._node.layer.name}[{t._node.index}][{t._index}]"
+    refs = [f"{_name(t._node.layer)}[{t._node.index}][{t._index}]"
             for node in layer._inbound_nodes if id(node) in mine
             for t in node.input_tensors]
     if not refs:
@@ -89,8 +101,8 @@ def _rows(model):
     else:
         layers = model._layers
     for layer in layers:
-        name = f"{layer.name} ({_type_name(layer)})"
-        shape = _shape_text(getattr(layer, "_output_shape", None))
+        name = f"{_name(layer)} ({_type_name(layer)})"
+        shape = printable(_shape_text(getattr(layer, "_output_shape", None)), SHAPE_LIMIT)
         if layer.built or not layer._layers and layer.weights:
             params = f"{layer.count_params():,}"
         else:
@@ -133,7 +145,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     def rule(left, mid, right, fill):
         return left + mid.join(fill * w for w in widths) + right
 
-    lines = [f'Model: "{model.name}"',
+    lines = [f'Model: "{_name(model)}"',
              rule("┏", "┳", "┓", "━"),
              line(header, "┃"),
              rule("┡", "╇", "┩", "━")]

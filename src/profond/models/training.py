@@ -25,14 +25,16 @@ import warnings
 
 import numpy
 
+from profond import _validation as check
 from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
 from profond.autodiff.tensor import Tensor
-from profond.callbacks.base import CallbackList, History
+from profond.callbacks.base import Callback, CallbackList, History
 from profond.callbacks.progbar import ProgbarLogger
 from profond.layers.base import _flatten, _map
 from profond.models import data_adapter as _da
+from profond.models import nonfinite as _nonfinite
 from profond.models.compile_utils import CompileLoss, CompileMetrics, output_names, scalar
 from profond.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
@@ -63,17 +65,68 @@ def _batch_size(x):
     return first.shape[0] if getattr(first, "ndim", 0) else 1
 
 
+# --- argument checks (every public argument, before any work; see ``profond._validation``) ----
+
+
 def _check_validation_freq(validation_freq):
-    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
-        if validation_freq < 1:
-            raise ValueError("`validation_freq` must be a positive integer or a list of epochs. "
-                             f"Received: validation_freq={validation_freq}")
-        return lambda epoch: (epoch + 1) % validation_freq == 0
-    if isinstance(validation_freq, (list, tuple, set, range)):
+    """Validate every n epochs (n ≥ 1), or at the epochs (counted from 1) of a collection."""
+    if check.is_integer(validation_freq) and validation_freq >= 1:
+        n = int(validation_freq)
+        return lambda epoch: (epoch + 1) % n == 0
+    if isinstance(validation_freq, (list, tuple, set, range)) and all(
+            check.is_integer(e) and e >= 1 for e in validation_freq):
         epochs = {int(e) for e in validation_freq}
         return lambda epoch: epoch + 1 in epochs
-    raise ValueError("`validation_freq` must be a positive integer or a list of epochs "
-                     f"(counted from 1). Received: validation_freq={validation_freq!r}")
+    raise check.fail("validation_freq", validation_freq, "a positive integer or a list of "
+                     "epochs counted from 1", "fit")
+
+
+def _check_verbose(verbose, where):
+    """"auto" (1), 0 (silent), 1 (progress bar) or 2 (one line per epoch); a bool counts."""
+    if isinstance(verbose, str) and verbose == "auto":
+        return 1
+    if isinstance(verbose, (bool, numpy.bool_)) or (check.is_integer(verbose)
+                                                   and 0 <= verbose <= 2):
+        return int(verbose)
+    raise check.fail("verbose", verbose, '"auto", 0 (silent), 1 (progress bar) or 2 (one line '
+                     "per epoch)", where)
+
+
+def _check_callbacks(callbacks, where):
+    """A list of ``Callback`` instances (a single one, or a ``CallbackList``, is accepted as
+    Keras does). A class instead of an instance gets a hint."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, CallbackList):
+        return list(callbacks.callbacks)
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    expected = "a list of `Callback` instances, e.g. [EarlyStopping(patience=2)]"
+    if not isinstance(callbacks, (list, tuple)):
+        raise check.fail("callbacks", callbacks, expected, where)
+    for item in callbacks:
+        if isinstance(item, type) and issubclass(item, Callback):
+            raise check.fail("callbacks", callbacks, expected + f" (write {item.__name__}(), "
+                             "an instance, not the class)", where)
+        if not isinstance(item, Callback):
+            raise check.fail("callbacks", callbacks, expected + f" (an item has type "
+                             f"{type(item).__name__})", where)
+    return list(callbacks)
+
+
+def _check_shuffle(shuffle):
+    """True, False or "batch" (shuffle the order of whole batches only)."""
+    if isinstance(shuffle, str) and shuffle == "batch":
+        return shuffle
+    if not isinstance(shuffle, (bool, numpy.bool_)):
+        raise check.fail("shuffle", shuffle, 'True, False or "batch"', "fit")
+    return bool(shuffle)
+
+
+def _check_x(x, where):
+    if x is None:
+        raise check.fail("x", x, "the input data: arrays (or a list or dict of arrays), a "
+                         "Dataset, a PyDataset or a generator", where)
 
 
 # --- the mixin ----------------------------------------------------------------------------------
@@ -107,11 +160,15 @@ class Trainer:
         list (one entry per output) or as a dict keyed by output name (see ``compile_utils``).
         ``metrics`` ignore the sample weights, ``weighted_metrics`` use them.
         Compiling again without ``loss`` (or ``metrics``) keeps the previous ones, as in Keras 3.
-        ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted for Keras
-        compatibility and ignored (profond always runs eagerly)."""
+        ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` and ``auto_scale_loss`` are
+        accepted for Keras compatibility and ignored (profond always runs eagerly); any other
+        keyword is a mistake (``metric=`` for ``metrics=``) and raises ``TypeError``."""
         from profond import metrics as metrics_lib
         from profond import optimizers as optimizers_lib
 
+        kwargs.pop("auto_scale_loss", None)
+        if kwargs:
+            raise TypeError(f"compile() got an unexpected keyword argument {next(iter(kwargs))!r}")
         self.optimizer = optimizers_lib.get(optimizer)
         args = dict(self._compile_args or {"loss": None, "metrics": None,
                                            "weighted_metrics": None, "loss_weights": None})
@@ -229,8 +286,12 @@ class Trainer:
         return self.compute_loss(x=None, y=y, y_pred=y_pred, sample_weight=sample_weight)
 
     def _compiled_loss_value(self, y, y_pred, sample_weight):
-        if self._compile_loss is None or y is None:
+        if self._compile_loss is None:
             return None
+        if y is None:
+            raise ValueError("The model was compiled with a loss, which compares predictions "
+                             "with targets, but no targets were given. Pass `y` to `fit` / "
+                             "`evaluate` (or batches (x, y) from a dataset). Received: y=None")
         return self._compile_loss(y, y_pred, sample_weight)
 
     # --- one step -------------------------------------------------------------------------------
@@ -335,20 +396,40 @@ class Trainer:
             return list(struct)
         return [t._node.layer.name for t in getattr(self, "inputs", None) or []]
 
-    def _arrays(self, x, y, sample_weight):
+    def _arrays(self, x, y, sample_weight, where="fit", argument="x"):
         x = _da.structure_to_arrays(x, self._n_io("inputs"))
         y = _da.structure_to_arrays(y, self._n_io("outputs"))
         sample_weight = _da.structure_to_arrays(sample_weight, self._n_io("outputs"))
         _da.check_dict_keys(x, self._input_names(), "input", "x")
         if getattr(self, "outputs", None):
             _da.check_dict_keys(y, output_names(self), "output", "y", complete=False)
-        _da.check_cardinality(x, y, sample_weight)
+        for name, value in ((argument, x), ("y", y), ("sample_weight", sample_weight)):
+            if any(a is not None and a.ndim == 0 for a in _flatten(value)):
+                raise check.fail(name, value, "arrays with a first, batch axis (one entry per "
+                                 "sample)", where)
+        if not _da.check_cardinality(x, y, sample_weight):
+            shapes = [tuple(a.shape) for a in _flatten(x) if a is not None]
+            raise check.fail(argument, x, "data with at least one sample (a first, batch axis "
+                             f"of size >= 1); the arrays received have shapes {shapes}", where)
         return x, y, sample_weight
 
+    def _check_class_weight(self, class_weight, y, where):
+        """``class_weight`` names classes the model has: keys below the width of its output
+        (2 for one sigmoid unit) or, when that is not known yet, of one-hot targets."""
+        if class_weight is None:
+            return
+        n_classes = None
+        outputs = getattr(self, "outputs", None)
+        if outputs and len(outputs) == 1 and outputs[0].shape and outputs[0].shape[-1]:
+            n_classes = max(int(outputs[0].shape[-1]), 2)
+        elif getattr(y, "ndim", 0) >= 2 and y.shape[-1] > 1:
+            n_classes = int(y.shape[-1])
+        _da.check_class_weight(class_weight, n_classes, where)
+
     def _adapter(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
-                 class_weight=None, argument="x", restart=True):
+                 class_weight=None, argument="x", restart=True, where="fit"):
         if not _da.is_iterator_source(x):
-            x, y, sample_weight = self._arrays(x, y, sample_weight)
+            x, y, sample_weight = self._arrays(x, y, sample_weight, where, argument)
         return _da.make_adapter(x, y, sample_weight, batch_size, shuffle=shuffle, steps=steps,
                                 class_weight=class_weight, argument=argument, restart=restart)
 
@@ -387,26 +468,44 @@ class Trainer:
         2
         """
         self._assert_compiled()
-        verbose = 1 if verbose == "auto" else int(verbose)
-        if not 0 <= validation_split < 1:
-            raise ValueError("`validation_split` must be a float between 0 and 1. "
-                             f"Received: validation_split={validation_split}")
+        _check_x(x, "fit")
+        verbose = _check_verbose(verbose, "fit")
+        batch_size = check.positive_int("batch_size", batch_size, "fit", allow_none=True)
+        epochs = check.non_negative_int("epochs", epochs, "fit")
+        initial_epoch = check.non_negative_int("initial_epoch", initial_epoch, "fit")
+        steps_per_epoch = check.positive_int("steps_per_epoch", steps_per_epoch, "fit", True)
+        validation_steps = check.positive_int("validation_steps", validation_steps, "fit", True)
+        validation_batch_size = check.positive_int("validation_batch_size",
+                                                   validation_batch_size, "fit", True)
+        validation_split = check.real("validation_split", validation_split, "fit", 0, 1,
+                                      high_open=True, expected="a float in [0, 1)")
+        shuffle = _check_shuffle(shuffle)
+        callbacks = _check_callbacks(callbacks, "fit")
+        if validation_data is not None and not _da.is_iterator_source(validation_data) and (
+                not isinstance(validation_data, (list, tuple)) or
+                not 1 <= len(validation_data) <= 3):
+            raise check.fail("validation_data", validation_data, "a tuple (x_val, y_val) or "
+                             "(x_val, y_val, val_sample_weight), a Dataset, a PyDataset or a "
+                             "generator", "fit")
         validate_now = _check_validation_freq(validation_freq)
         val = None
         if _da.is_iterator_source(x):
             if validation_split:
                 raise ValueError("`validation_split` is only supported for arrays, not for a "
                                  f"{type(x).__name__}: pass `validation_data` instead.")
+            self._check_class_weight(class_weight, None, "fit")
             train = self._adapter(x, y, sample_weight, steps=steps_per_epoch,
                                   class_weight=class_weight, restart=False)
         else:
             x, y, sample_weight = self._arrays(x, y, sample_weight)
+            _nonfinite.warn_non_finite(x, y)  # once per fit: NaN/Inf in the arrays
             if class_weight is not None and sample_weight is not None:
                 raise ValueError("You cannot `class_weight` and `sample_weight` at the same "
                                  "time: fold the class weights into `sample_weight`.")
             if class_weight is not None and isinstance(y, (list, tuple, dict)):
                 raise ValueError("`class_weight` is only supported for Models with a single "
                                  f"output. Received targets of type {type(y).__name__}.")
+            self._check_class_weight(class_weight, y, "fit")
             if validation_split and validation_data is None:
                 (x, y, sample_weight), (vx, vy, vsw) = _split(x, y, sample_weight,
                                                              validation_split)
@@ -421,19 +520,23 @@ class Trainer:
             else:
                 vx, vy, vsw = unpack_x_y_sample_weight(tuple(validation_data))
                 val = self._adapter(vx, vy, vsw, validation_batch_size or batch_size,
-                                    steps=validation_steps)
+                                    steps=validation_steps, argument="validation_data")
 
         callbacks = self._callback_list(callbacks, verbose, epochs, train.steps, add_history=True)
         train_function = self.make_train_function()
         self.stop_training = False
         logs = {}
         self._initial_epoch = None  # BackupAndRestore sets it when it restores a backup
+        unchecked = _da.is_iterator_source(x)  # a Dataset's first batch is checked for NaN/Inf
         callbacks.on_train_begin()
         for epoch in range(self._initial_epoch or initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step_logs = None
             for step, batch in enumerate(train.epoch()):
+                if unchecked:
+                    unchecked = False
+                    _nonfinite.warn_non_finite_batch(batch)
                 callbacks.on_train_batch_begin(step)
                 step_logs = train_function(batch)
                 callbacks.on_train_batch_end(step, _pythonify(step_logs))
@@ -454,8 +557,8 @@ class Trainer:
         callbacks.on_train_end(logs)
         return self.history
 
-    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=False):
-        callbacks = list(callbacks or [])
+    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=False, where="fit"):
+        callbacks = _check_callbacks(callbacks, where)
         if add_history:
             self.history = History()
             callbacks.append(self.history)
@@ -488,9 +591,14 @@ class Trainer:
         """The loss (and metrics) on data, without training: a float, or ``[loss, *others]``
         (``loss``, each output's loss, then the metrics), or a dict with ``return_dict=True``."""
         self._assert_compiled()
-        verbose = 1 if verbose == "auto" else int(verbose)
-        adapter = self._adapter(x, y, sample_weight, batch_size, steps=steps)
-        cbs = self._callback_list(callbacks, verbose, 1, adapter.steps)
+        if kwargs:
+            raise ValueError(f"`evaluate`: Arguments not recognized: {kwargs}")
+        _check_x(x, "evaluate")
+        verbose = _check_verbose(verbose, "evaluate")
+        batch_size = check.positive_int("batch_size", batch_size, "evaluate", allow_none=True)
+        steps = check.positive_int("steps", steps, "evaluate", allow_none=True)
+        adapter = self._adapter(x, y, sample_weight, batch_size, steps=steps, where="evaluate")
+        cbs = self._callback_list(callbacks, verbose, 1, adapter.steps, where="evaluate")
         logs = self._run_evaluation(adapter, cbs)
         if return_dict:
             return logs
@@ -499,10 +607,13 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as NumPy arrays (batch by batch, no graph recorded)."""
-        verbose = 1 if verbose == "auto" else int(verbose)
-        adapter = self._adapter(x, None, None, batch_size, steps=steps)
+        _check_x(x, "predict")
+        verbose = _check_verbose(verbose, "predict")
+        batch_size = check.positive_int("batch_size", batch_size, "predict", allow_none=True)
+        steps = check.positive_int("steps", steps, "predict", allow_none=True)
+        adapter = self._adapter(x, None, None, batch_size, steps=steps, where="predict")
         predict_function = self.make_predict_function()
-        cbs = self._callback_list(callbacks, verbose, 1, adapter.steps)
+        cbs = self._callback_list(callbacks, verbose, 1, adapter.steps, where="predict")
         outputs = []
         cbs.on_predict_begin()
         for step, batch in enumerate(adapter.epoch()):
@@ -528,8 +639,9 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns the loss (and metrics)."""
         self._assert_compiled()
-        x, y, sample_weight = self._arrays(x, y, sample_weight)
+        x, y, sample_weight = self._arrays(x, y, sample_weight, "train_on_batch")
         if class_weight is not None:
+            self._check_class_weight(class_weight, y, "train_on_batch")
             cw = _da.class_weights_to_sample_weights(y, class_weight)
             sample_weight = cw if sample_weight is None else sample_weight * cw
         self.reset_metrics()
@@ -538,7 +650,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled()
-        x, y, sample_weight = self._arrays(x, y, sample_weight)
+        x, y, sample_weight = self._arrays(x, y, sample_weight, "test_on_batch")
         self.reset_metrics()
         data = pack_x_y_sample_weight(_map_wrap(x), _map_wrap(y), _map_wrap(sample_weight))
         return self._one_batch_logs(self.make_test_function()(data), return_dict)

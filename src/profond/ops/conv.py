@@ -12,11 +12,27 @@ the three (this is what makes second derivatives work):
   ∂L/∂W = im2col(x)ᵀ · gy                       (conv2d_filter_grad)
   ∂L/∂x = col2im(gy · Wᵀ)                        (conv2d_input_grad, = a transposed convolution)
 col2im adds each of the kh·kw kernel offsets' contributions back with one strided slice-add per
-offset (kh·kw vectorized adds, no per-element loop).
+offset (kh·kw vectorized adds, no per-element loop; one compiled pass when numba is installed,
+``_kernels_numba``).
+
+NOTE (speed):
+- Each of the three ops works on chunks of a few images at a time (``_Geometry.chunk``), so that a
+  chunk's im2col matrix (kh·kw times larger than its images) stays in the cache between the copy
+  that builds it and the GEMM that reads it. The chunks run on the worker threads of
+  ``profond.backend.threads`` (single-threaded BLAS each, which degrades gracefully when another
+  process holds a core). The filter gradient, Σ over the batch, is a sum of per-chunk GEMMs, so
+  its inner dimension stays small (a few thousand rows rather than N·H'·W').
+- The GEMM shape follows the layer: im2col copies kh·kw·C values per output pixel, which is
+  wasteful when a stride-1 convolution has few output channels F (a 7×7 conv from 128 channels
+  to 1 image channel). Such a conv (``_Geometry.narrow``) instead expands gy's F channels: the
+  forward multiplies each input pixel by all kh·kw taps at once and adds the kh·kw shifted
+  results, and both gradients read windows of the zero-padded gy (a flipped kernel) instead of
+  scattering with col2im. Same numbers, kh·kw·F values moved per pixel instead of kh·kw·C.
 """
 
 from profond.autodiff.function import Function
-from profond.backend import array_module
+from profond.backend import array_module, threads
+from profond.ops import _kernels_numba
 from profond.ops._util import as_tensor
 from profond.ops.nn import activate_inplace, through_activation
 from profond.ops.reduction import reduce_sum
@@ -48,6 +64,20 @@ def _same_pads(size, k, stride, dilation):
     return total // 2, total - total // 2
 
 
+def pad_images(x, pads, value=0):
+    """NHWC ``x`` with ((top, bottom), (left, right)) rows and columns of ``value`` around each
+    image: one fill and one copy (``xp.pad`` does the same with more Python around it, which
+    counts when it runs once per chunk of images)."""
+    (t, b), (left, r) = pads
+    if t == b == left == r == 0:
+        return x
+    xp = array_module(x)
+    n, h, w, c = x.shape
+    out = xp.full((n, h + t + b, w + left + r, c), value, dtype=x.dtype)
+    out[:, t : t + h, left : left + w] = x
+    return out
+
+
 class _Geometry:
     """Everything about a conv's shapes, computed once: strides, dilation, padding, output size."""
 
@@ -71,11 +101,14 @@ class _Geometry:
                 f"input {(self.hp, self.wp)}. Received input shape {tuple(x_shape)}"
             )
 
+    def pad(self, x, pads=None, value=0):
+        """x with its 'same' padding (or the given ((top, bottom), (left, right))) of zeros."""
+        return pad_images(x, self.pads if pads is None else pads, value)
+
     def im2col(self, x):
         """(N, H, W, C) → (N·H'·W', kh·kw·C), rows ordered (n, i, j), columns (u, v, c)."""
+        x = self.pad(x)
         xp = array_module(x)
-        if self.pads != ((0, 0), (0, 0)):
-            x = xp.pad(x, ((0, 0), self.pads[0], self.pads[1], (0, 0)))
         n, c = x.shape[0], x.shape[3]
         if self.kh == 1 and self.kw == 1:
             cols = x[:, : self.sh * self.ho : self.sh, : self.sw * self.wo : self.sw, :]
@@ -87,21 +120,67 @@ class _Geometry:
         # (N, H', W', C, kh, kw) → (N, H', W', kh, kw, C): one copy into GEMM-ready rows.
         return win.transpose(0, 1, 2, 4, 5, 3).reshape(n * self.ho * self.wo, -1)
 
-    def col2im(self, cols, dtype):
-        """The transpose of im2col: add every window's values back where they came from."""
+    def col2im_into(self, cols, out):
+        """The transpose of im2col for the rows of a few images: every window's values added
+        back where they came from, written into ``out`` (m, H, W, C)."""
         xp = array_module(cols)
-        n, h, w, c = self.x_shape
-        out = xp.zeros((n, self.hp, self.wp, c), dtype=dtype)
-        cols = cols.reshape(n, self.ho, self.wo, self.kh, self.kw, c)
+        m, c = out.shape[0], out.shape[3]
+        padded = self.pads != ((0, 0), (0, 0))
+        buf = xp.zeros((m, self.hp, self.wp, c), dtype=out.dtype) if padded else out
+        if not padded:
+            buf[...] = 0
+        cols = cols.reshape(m, self.ho, self.wo, self.kh, self.kw, c)
+        if _kernels_numba.usable(cols, buf):  # one compiled pass instead of kh·kw slice-adds
+            _kernels_numba.col2im_add(cols, buf, self.sh, self.sw, self.dh, self.dw)
+        else:
+            self._col2im_numpy(cols, buf)
+        if padded:
+            (t, b), (l, r) = self.pads
+            out[...] = buf[:, t : self.hp - b, l : self.wp - r, :]
+
+    def _col2im_numpy(self, cols, buf):
+        """buf += cols put back in place: one strided slice-add per kernel offset."""
         for u in range(self.kh):
             i0 = u * self.dh
             rows = slice(i0, i0 + self.sh * (self.ho - 1) + 1, self.sh)
             for v in range(self.kw):
                 j0 = v * self.dw
                 cs = slice(j0, j0 + self.sw * (self.wo - 1) + 1, self.sw)
-                out[:, rows, cs, :] += cols[:, :, :, u, v]
-        (t, b), (l, r) = self.pads
-        return out[:, t : self.hp - b, l : self.wp - r, :]
+                buf[:, rows, cs, :] += cols[:, :, :, u, v]
+
+    # --- the other GEMM shape: expand gy's F channels instead of x's C (stride 1, F < C) --------
+
+    def narrow(self, f):
+        """Whether a stride-1 convolution to ``f`` channels should expand its F channels rather
+        than the input's C: im2col moves kh·kw·C values per output pixel, the formulation below
+        kh·kw·F per input pixel (a 7×7 conv from 128 channels to 1 moves 128 times less)."""
+        return (self.sh, self.sw) == (1, 1) and self.hp * self.wp * f < self.ho * self.wo * (
+            self.x_shape[3])
+
+    def gy_windows(self, gy, pads):
+        """The windows of the zero-padded gy that meet each pixel of x, as rows (n, a, b) with
+        columns (u', v', f), u' = kh − 1 − u (the kernel flipped): with gy padded by d(kh − 1) on
+        each side these are the pixels of the padded x, with the given smaller ``pads`` those of
+        x itself. Row (n, a, b), column (u', v', f) holds gy[n, a + t − u·d, b + l − v·d, f]."""
+        gy = self.pad(gy, pads)
+        geo = _Geometry(gy.shape, (self.kh, self.kw), (1, 1), "valid", (self.dh, self.dw))
+        return geo.im2col(gy)
+
+    def gy_pads(self, full):
+        """The padding of gy for ``gy_windows``: around the padded x (``full``) or x itself."""
+        eh, ew = (self.kh - 1) * self.dh, (self.kw - 1) * self.dw
+        if full:
+            return (eh, eh), (ew, ew)
+        (t, b), (left, r) = self.pads
+        return (eh - t, eh - b), (ew - left, ew - r)
+
+    def chunk(self, xp, width):
+        """Images per chunk when each image's GEMM rows are ``width`` values wide (the whole
+        batch at once off NumPy: a GPU wants one big GEMM)."""
+        n = self.x_shape[0]
+        if xp.__name__ != "numpy":
+            return max(n, 1)
+        return threads.chunk_size(n, self.ho * self.wo * width)
 
 
 class Conv2D(Function):
@@ -112,12 +191,34 @@ class Conv2D(Function):
         self.geo, self.activation = geo, activation
 
     def forward(self, x, w, b=None):
-        g = self.geo
-        y = g.im2col(x) @ w.reshape(-1, w.shape[-1])
-        if b is not None:
-            y += b
-        y = activate_inplace(y, self.activation)
-        return y.reshape(x.shape[0], g.ho, g.wo, w.shape[-1])
+        g, xp = self.geo, array_module(x, w)
+        n, f = x.shape[0], w.shape[-1]
+        wm = w.reshape(-1, f)
+        y = xp.empty((n, g.ho, g.wo, f), dtype=xp.result_type(x, w))
+
+        narrow = g.narrow(f)
+        if narrow:  # z = x_pad · W as (C, kh·kw·F): each pixel's products with every tap
+            wm = w.transpose(2, 0, 1, 3).reshape(w.shape[2], -1)
+
+        def images(i, j):  # y[i:j] = g(b + im2col(x[i:j]) · W), in place on the GEMM's output
+            yc = y[i:j].reshape(-1, f)
+            if narrow:  # then y[n, i, j] = Σ_{u,v} z[n, i + u·d, j + v·d, (u, v)]: kh·kw adds
+                xc = g.pad(x[i:j])
+                z = (xc.reshape(-1, xc.shape[3]) @ wm).reshape(*xc.shape[:3], g.kh, g.kw, f)
+                y[i:j] = 0
+                for u in range(g.kh):
+                    for v in range(g.kw):
+                        y[i:j] += z[:, u * g.dh: u * g.dh + g.ho, v * g.dw: v * g.dw + g.wo, u, v]
+            else:
+                xp.matmul(g.im2col(x[i:j]), wm, out=yc)
+            if b is not None:
+                yc += b
+            out = activate_inplace(yc, self.activation)
+            if out is not yc:
+                yc[...] = out
+
+        threads.parallel_for(images, n, g.chunk(xp, wm.shape[0] + f))
+        return y
 
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
@@ -137,9 +238,22 @@ class Conv2DInputGrad(Function):
         self.geo = geo
 
     def forward(self, gy, w):
+        g, xp = self.geo, array_module(gy, w)
         f = w.shape[-1]
-        gcols = gy.reshape(-1, f) @ w.reshape(-1, f).T
-        return self.geo.col2im(gcols, gy.dtype)
+        wt = w.reshape(-1, f).T
+        gx = xp.empty(g.x_shape, dtype=xp.result_type(gy, w))
+        if g.narrow(f):  # gx = windows of gy · W flipped, as (kh·kw·F, C): no col2im
+            wf = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, w.shape[2])
+            pads = g.gy_pads(full=False)
+
+            def images(i, j):
+                xp.matmul(g.gy_windows(gy[i:j], pads), wf, out=gx[i:j].reshape(-1, wf.shape[1]))
+        else:
+            def images(i, j):
+                g.col2im_into(gy[i:j].reshape(-1, f) @ wt, gx[i:j])
+
+        threads.parallel_for(images, g.x_shape[0], g.chunk(xp, wt.shape[1] + f))
+        return gx
 
     def backward(self, ggx):
         gy, w = self.inputs
@@ -149,14 +263,33 @@ class Conv2DInputGrad(Function):
 
 
 class Conv2DFilterGrad(Function):
-    """∂L/∂W = im2col(x)ᵀ · gy, reshaped to the kernel's (kh, kw, C, F)."""
+    """∂L/∂W = im2col(x)ᵀ · gy, reshaped to the kernel's (kh, kw, C, F): a sum over chunks of
+    images of im2col(x[chunk])ᵀ · gy[chunk]."""
 
     def __init__(self, geo, w_shape):
         self.geo, self.w_shape = geo, tuple(w_shape)
 
     def forward(self, x, gy):
-        cols = self.geo.im2col(x)
-        return (cols.T @ gy.reshape(-1, gy.shape[-1])).reshape(self.w_shape)
+        g, xp = self.geo, array_module(x, gy)
+        n, f = x.shape[0], gy.shape[-1]
+        if n == 0:
+            return xp.zeros(self.w_shape, dtype=xp.result_type(x, gy))
+
+        kh, kw, c, _ = self.w_shape
+        if g.narrow(f):  # (kh·kw·F, C) = windows of gy ᵀ · x_pad, then unflip the taps
+            pads = g.gy_pads(full=True)
+
+            def images(i, j):
+                xc = g.pad(x[i:j])
+                return g.gy_windows(gy[i:j], pads).T @ xc.reshape(-1, c)
+
+            gw = threads.parallel_sum(images, n, g.chunk(xp, kh * kw * f + c))
+            return gw.reshape(kh, kw, f, c)[::-1, ::-1].transpose(0, 1, 3, 2).copy()
+
+        def images(i, j):
+            return g.im2col(x[i:j]).T @ gy[i:j].reshape(-1, f)
+
+        return threads.parallel_sum(images, n, g.chunk(xp, kh * kw * c + f)).reshape(self.w_shape)
 
     def backward(self, ggw):
         x, gy = self.inputs

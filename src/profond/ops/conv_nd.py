@@ -16,14 +16,15 @@ Its two gradients are again linear maps of gy, each an op whose backward is anot
   ∂L/∂x = col2im(gy · Wᵀ)   per group           (ConvNDInputGrad, = the transposed convolution)
 
 ``conv2d`` (``conv.py``) keeps its own tuned 2-D path with the fused bias and activation; this
-module is the general one.
+module is the general one. As there, each op works on chunks of a few images at a time, on the
+worker threads of ``profond.backend.threads``.
 """
 
 import itertools
 import math
 
 from profond.autodiff.function import Function
-from profond.backend import array_module
+from profond.backend import array_module, threads
 from profond.ops._util import as_tensor
 from profond.ops.conv import _same_pads
 
@@ -56,7 +57,6 @@ class _GeometryND:
         if any(o <= 0 for o in self.out):
             raise ValueError(f"{fn}: the kernel {self.k} (dilation {self.d}) is larger than the "
                              f"padded input {self.padded}. Received input shape {self.x_shape}")
-        self.rows = self.x_shape[0] * math.prod(self.out)  # M, the GEMM's row count
         self.taps = math.prod(self.k)  # K, the kernel's spatial size
 
     def pad(self, x):
@@ -66,18 +66,19 @@ class _GeometryND:
         return x
 
     def im2col(self, x):
-        """(N, *spatial, C) → (M, K·C), rows ordered (n, o), columns (u, c)."""
+        """(m, *spatial, C) → (m·∏out, K·C), rows ordered (n, o), columns (u, c)."""
         xp, r = array_module(x), len(self.k)
         x = self.pad(x)
         c = x.shape[-1]
+        rows = x.shape[0] * math.prod(self.out)
         strided = (slice(None),) + tuple(slice(0, s * o, s) for s, o in zip(self.s, self.out))
         if self.taps == 1:
-            return x[strided].reshape(self.rows, c)
+            return x[strided].reshape(rows, c)
         win = xp.lib.stride_tricks.sliding_window_view(x, self.k_eff, axis=tuple(range(1, r + 1)))
         win = win[strided + (slice(None),) + tuple(slice(None, None, d) for d in self.d)]
         # (N, *out, C, *k) → (N, *out, *k, C): one copy into GEMM-ready rows.
         order = (0, *range(1, r + 1), *range(r + 2, 2 * r + 2), r + 1)
-        return win.transpose(order).reshape(self.rows, -1)
+        return win.transpose(order).reshape(rows, -1)
 
     def offsets(self):
         """For each kernel offset u (in im2col's column order): the strided slice of the padded
@@ -91,30 +92,37 @@ class _GeometryND:
         return x_pad[(slice(None),) + tuple(slice(a, p - b) for (a, b), p in
                                             zip(self.pads, self.padded))]
 
-    def col2im(self, cols, dtype):
-        """The transpose of im2col: add every window's values back where they came from (one
-        strided slice-add per kernel offset)."""
+    def col2im_into(self, cols, out):
+        """The transpose of im2col for the rows of a few images, written into ``out``
+        (m, *spatial, C): every window's values added back where they came from (one strided
+        slice-add per kernel offset)."""
         xp = array_module(cols)
-        n, c = self.x_shape[0], self.x_shape[-1]
-        out = xp.zeros((n, *self.padded, c), dtype=dtype)
-        cols = cols.reshape(n, *self.out, *self.k, c)
+        m, c = out.shape[0], out.shape[-1]
+        buf = xp.zeros((m, *self.padded, c), dtype=out.dtype)
+        cols = cols.reshape(m, *self.out, *self.k, c)
         for u, idx in self.offsets():
-            out[idx] += cols[(slice(None),) * (1 + len(self.k)) + u]
-        return self.crop(out)
+            buf[idx] += cols[(slice(None),) * (1 + len(self.k)) + u]
+        out[...] = self.crop(buf)
+
+    def chunk(self, xp, width):
+        """Images per chunk when each image's GEMM rows are ``width`` values wide (the whole
+        batch at once off NumPy)."""
+        n = self.x_shape[0]
+        if xp.__name__ != "numpy":
+            return max(n, 1)
+        return threads.chunk_size(n, math.prod(self.out) * width)
 
     # --- the G groups as a batch of G matrix products -------------------------------------------
 
     def split_cols(self, cols):
         """(M, K·C) → (G, M, K·C/G)."""
-        g = self.groups
-        return cols.reshape(self.rows, self.taps, g, -1).transpose(2, 0, 1, 3).reshape(
-            g, self.rows, -1)
+        g, rows = self.groups, cols.shape[0]
+        return cols.reshape(rows, self.taps, g, -1).transpose(2, 0, 1, 3).reshape(g, rows, -1)
 
     def merge_cols(self, gcols):
         """(G, M, K·C/G) → (M, K·C), the inverse of ``split_cols``."""
-        g = self.groups
-        return gcols.reshape(g, self.rows, self.taps, -1).transpose(1, 2, 0, 3).reshape(
-            self.rows, -1)
+        g, rows = self.groups, gcols.shape[1]
+        return gcols.reshape(g, rows, self.taps, -1).transpose(1, 2, 0, 3).reshape(rows, -1)
 
     def split_kernel(self, w):
         """(k…, C/G, F) → (G, K·C/G, F/G)."""
@@ -123,27 +131,33 @@ class _GeometryND:
 
     def split_out(self, y):
         """(…, F) → (G, M, F/G)."""
-        return y.reshape(self.rows, self.groups, -1).transpose(1, 0, 2)
+        return y.reshape(-1, self.groups, y.shape[-1] // self.groups).transpose(1, 0, 2)
 
     def merge_out(self, gy):
         """(G, M, F/G) → (M, F)."""
-        return gy.transpose(1, 0, 2).reshape(self.rows, -1)
+        return gy.transpose(1, 0, 2).reshape(gy.shape[1], -1)
 
 
 class ConvND(Function):
-    """y = W ⋆ x: im2col then one GEMM (G batched ones for grouped convolutions)."""
+    """y = W ⋆ x: im2col then one GEMM (G batched ones for grouped convolutions), per chunk of
+    images."""
 
     def __init__(self, geo):
         self.geo = geo
 
     def forward(self, x, w):
-        g, f = self.geo, w.shape[-1]
-        cols = g.im2col(x)
-        if g.groups == 1:
-            y = cols @ w.reshape(-1, f)
-        else:
-            y = g.merge_out(g.split_cols(cols) @ g.split_kernel(w))
-        return y.reshape(x.shape[0], *g.out, f)
+        g, xp, f = self.geo, array_module(x, w), w.shape[-1]
+        y = xp.empty((x.shape[0], *g.out, f), dtype=xp.result_type(x, w))
+
+        def images(i, j):
+            cols = g.im2col(x[i:j])
+            if g.groups == 1:
+                y[i:j] = (cols @ w.reshape(-1, f)).reshape(y[i:j].shape)
+            else:
+                y[i:j] = g.merge_out(g.split_cols(cols) @ g.split_kernel(w)).reshape(y[i:j].shape)
+
+        threads.parallel_for(images, x.shape[0], g.chunk(xp, g.taps * x.shape[-1] + f))
+        return y
 
     def backward(self, gy):
         x, w = self.inputs
@@ -159,12 +173,18 @@ class ConvNDInputGrad(Function):
         self.geo = geo
 
     def forward(self, gy, w):
-        g, f = self.geo, w.shape[-1]
-        if g.groups == 1:
-            gcols = gy.reshape(-1, f) @ w.reshape(-1, f).T
-        else:
-            gcols = g.merge_cols(g.split_out(gy) @ g.split_kernel(w).transpose(0, 2, 1))
-        return g.col2im(gcols, gy.dtype)
+        g, xp, f = self.geo, array_module(gy, w), w.shape[-1]
+        gx = xp.empty(g.x_shape, dtype=xp.result_type(gy, w))
+
+        def images(i, j):
+            if g.groups == 1:
+                gcols = gy[i:j].reshape(-1, f) @ w.reshape(-1, f).T
+            else:
+                gcols = g.merge_cols(g.split_out(gy[i:j]) @ g.split_kernel(w).transpose(0, 2, 1))
+            g.col2im_into(gcols, gx[i:j])
+
+        threads.parallel_for(images, g.x_shape[0], g.chunk(xp, g.taps * g.x_shape[-1] + f))
+        return gx
 
     def backward(self, ggx):
         gy, w = self.inputs
@@ -174,17 +194,26 @@ class ConvNDInputGrad(Function):
 
 
 class ConvNDFilterGrad(Function):
-    """∂L/∂W = im2col(x)ᵀ · gy (per group), reshaped to the kernel's (k…, C/G, F)."""
+    """∂L/∂W = im2col(x)ᵀ · gy (per group), reshaped to the kernel's (k…, C/G, F): a sum over
+    chunks of images."""
 
     def __init__(self, geo, w_shape):
         self.geo, self.w_shape = geo, tuple(w_shape)
 
     def forward(self, x, gy):
-        g = self.geo
-        cols = g.im2col(x)
+        g, xp, n = self.geo, array_module(x, gy), x.shape[0]
+        if n == 0:
+            return xp.zeros(self.w_shape, dtype=xp.result_type(x, gy))
+
+        def images(i, j):
+            cols = g.im2col(x[i:j])
+            if g.groups == 1:
+                return cols.T @ gy[i:j].reshape(-1, gy.shape[-1])
+            return g.split_cols(cols).transpose(0, 2, 1) @ g.split_out(gy[i:j])  # (G, K·C/G, F/G)
+
+        gw = threads.parallel_sum(images, n, g.chunk(xp, g.taps * x.shape[-1] + gy.shape[-1]))
         if g.groups == 1:
-            return (cols.T @ gy.reshape(-1, gy.shape[-1])).reshape(self.w_shape)
-        gw = g.split_cols(cols).transpose(0, 2, 1) @ g.split_out(gy)  # (G, K·C/G, F/G)
+            return gw.reshape(self.w_shape)
         return gw.transpose(1, 0, 2).reshape(self.w_shape)
 
     def backward(self, ggw):

@@ -6,6 +6,7 @@ no useful derivative.
 
 import numpy
 
+from profond import _validation as check
 from profond import backend
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
@@ -125,10 +126,15 @@ def one_hot(indices, depth, on_value=1, off_value=0, axis=-1, dtype=None):
     idx = indices.data if isinstance(indices, Tensor) else numpy.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot expects integer indices. Received: dtype={idx.dtype}")
+    depth = check.non_negative_int("depth", depth, "one_hot")
+    axis = check.integer("axis", axis, "one_hot", -1)
+    if axis > idx.ndim:
+        raise check.fail("axis", axis, f"-1 or an integer in [0, {idx.ndim}] (the new axis of a "
+                         f"rank-{idx.ndim} input)", "one_hot")
     xp = array_module(idx)
     dtype = dtype or backend.floatx()
-    hot = idx[..., None] == xp.arange(int(depth))  # out-of-range indices match nothing
+    hot = idx[..., None] == xp.arange(depth)  # out-of-range indices match nothing
     out = xp.where(hot, xp.asarray(on_value, dtype), xp.asarray(off_value, dtype))
-    axis = int(axis) % (idx.ndim + 1)
+    axis = axis % (idx.ndim + 1)
     return _new(xp.moveaxis(out, -1, axis))
 

@@ -75,11 +75,17 @@ class LeakyReLU(Function):
         self.alpha = alpha
 
     def forward(self, x):
-        return array_module(x).where(x > 0, x, x * self.alpha)
+        xp = array_module(x)
+        if 0 <= self.alpha <= 1:  # max(x, αx): two passes instead of three
+            return xp.maximum(x, x * self.alpha)
+        return xp.where(x > 0, x, x * self.alpha)
 
     def backward(self, gy):
         x = self.inputs[0].data
-        slope = array_module(x).where(x > 0, 1.0, self.alpha).astype(gy.dtype)
+        xp = array_module(x)
+        # NOTE: the two slopes as 0-d arrays of gy's dtype, so that `where` writes gy's dtype at
+        # once (Python floats would make a float64 array, then a cast).
+        slope = xp.where(x > 0, xp.ones((), gy.dtype), xp.asarray(self.alpha, gy.dtype))
         return gy * Tensor._wrap(slope)
 
 
@@ -272,6 +278,22 @@ class Normalize(FusedFunction):
         xhat, inv = self.saved
         x, gamma, beta = self.inputs
         gamma = gamma.data
+        lead = (1,) * (xhat.ndim - gamma.ndim)
+        if all((lead + gamma.shape)[a] == 1 for a in self.axes):
+            # γ constant over the averaged axes (batch norm): mean(g) = γ mean(∂L/∂y), and the
+            # same for g ⊙ x̂, so the two sums that ∂L/∂γ and ∂L/∂β need give ∂L/∂x too:
+            # ∂L/∂x = γ/√(σ² + ε) ⊙ (∂L/∂y − Σ∂L/∂y / m − x̂ ⊙ Σ(∂L/∂y ⊙ x̂) / m).
+            gx = gy * xhat
+            sum_gx = gx.sum(axis=self.axes, keepdims=True)
+            sum_g = gy.sum(axis=self.axes, keepdims=True)
+            ggamma = SumTo(gamma.shape).forward(sum_gx)
+            gbeta = SumTo(beta.shape).forward(sum_g)
+            m = xhat.size // sum_g.size
+            array_module(gx).multiply(xhat, sum_gx / -m, out=gx)
+            gx += gy
+            gx -= sum_g / m
+            gx *= gamma * inv
+            return gx, ggamma, gbeta
         g = gy * gamma
         gx = g - g.mean(axis=self.axes, keepdims=True)
         gx -= xhat * (g * xhat).mean(axis=self.axes, keepdims=True)

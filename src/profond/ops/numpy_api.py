@@ -11,6 +11,7 @@ import builtins
 
 import numpy
 
+from profond import _validation as check
 from profond import backend
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
@@ -605,6 +606,7 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """One-hot vectors of size ``num_classes`` along a new ``axis``."""
     if sparse:
         raise ValueError("one_hot: sparse tensors are not supported. Received: sparse=True")
+    num_classes = check.non_negative_int("num_classes", num_classes, "one_hot")
     return misc.one_hot(x, num_classes, axis=axis, dtype=dtype)
 
 

@@ -5,17 +5,22 @@ Each window's values are gathered into a last axis of length kh·kw — by a res
 tile the image (stride == pool size, the common case: no copy of overlapping windows), else through
 the im2col view of ``conv.py``. Max pooling keeps the argmax of every window: its gradient goes to
 that one element (the first on ties, which are common after ReLU), as PyTorch does.
+
+NOTE (speed): max and sum pooling and their gradients work on chunks of a few images at a time,
+on the worker threads of ``profond.backend.threads`` (NumPy's elementwise loops release the GIL),
+so each chunk's kh·kw passes stay in the cache.
 """
 
 from profond.autodiff.function import Function
-from profond.backend import array_module
+from profond.backend import array_module, threads
 from profond.ops._util import as_tensor
 from profond.ops.conv import _Geometry, _pair
 from profond.ops.shape import reshape
 
 
 class _Windows:
-    """Gather NHWC windows into (N, H', W', C, kh·kw) and scatter such an array back."""
+    """The windows of an NHWC pooling: one strided view per window offset (``offset_views``) and
+    its transpose (``scatter_offsets``); ``gather`` copies them into (N, H', W', C, kh·kw)."""
 
     def __init__(self, x_shape, pool, strides, padding):
         self.x_shape = tuple(x_shape)
@@ -33,8 +38,7 @@ class _Windows:
             r = crop.reshape(n, self.ho, self.kh, self.wo, self.kw, c)
             return r.transpose(0, 1, 3, 5, 2, 4).reshape(n, self.ho, self.wo, c, -1)
         g = self.geo
-        if g.pads != ((0, 0), (0, 0)):
-            x = xp.pad(x, ((0, 0), g.pads[0], g.pads[1], (0, 0)), constant_values=pad_value)
+        x = g.pad(x, value=pad_value)
         win = xp.lib.stride_tricks.sliding_window_view(x, (self.kh, self.kw), axis=(1, 2))
         win = win[:, :: g.sh, :: g.sw][:, : self.ho, : self.wo]
         return win.reshape(n, self.ho, self.wo, c, -1)
@@ -48,14 +52,18 @@ class _Windows:
 
     def offset_views(self, x, pad_value=0):
         """The kh·kw strided views x[:, u::s, v::s] of shape (N, H', W', C): views, no copy."""
-        g = self.geo
-        if g.pads != ((0, 0), (0, 0)):
-            xp = array_module(x)
-            x = xp.pad(x, ((0, 0), g.pads[0], g.pads[1], (0, 0)), constant_values=pad_value)
+        x = self.geo.pad(x, value=pad_value)
         return [x[idx] for idx in self._offset_slices()]
 
+    def per_chunk(self, fn, xp):
+        """Run ``fn(i, j)`` on chunks of images (one chunk off NumPy)."""
+        n, h, w, c = self.x_shape
+        per = threads.chunk_size(n, h * w * c) if xp.__name__ == "numpy" else max(n, 1)
+        threads.parallel_for(fn, n, per)
+
     def scatter_offsets(self, gy, weight_of):
-        """The transpose of ``offset_views``: out[window offset k] += gy ⊙ weight_of(k).
+        """The transpose of ``offset_views``: out[window offset k] += gy ⊙ weight_of(k, i, j)
+        for the images i:j of a chunk (``weight_of`` may return 1).
 
         When the windows tile the image (stride = pool size) each pixel belongs to one window,
         so each offset's slice is written once, straight into the output (no zeros, no adds).
@@ -63,29 +71,24 @@ class _Windows:
         g, xp = self.geo, array_module(gy)
         n, h, w, c = self.x_shape
         exact = self.tiled and self.ho * self.kh == h and self.wo * self.kw == w
-        out = (xp.empty if exact else xp.zeros)((n, g.hp, g.wp, c), dtype=gy.dtype)
-        for k, idx in enumerate(self._offset_slices()):
-            if self.tiled:
-                xp.multiply(gy, weight_of(k), out=out[idx])
-            else:
-                out[idx] += gy * weight_of(k)
+        padded = g.pads != ((0, 0), (0, 0))
+        out = xp.empty(self.x_shape, dtype=gy.dtype)
         (t, b), (left, r) = g.pads
-        return out[:, t : g.hp - b, left : g.wp - r, :]
 
-    def scatter(self, cols):
-        """The transpose of ``gather``: add each window's values back to their pixels."""
-        n, h, w, c = self.x_shape
-        xp = array_module(cols)
-        if self.tiled:
-            r = cols.reshape(n, self.ho, self.wo, c, self.kh, self.kw).transpose(0, 1, 4, 2, 5, 3)
-            r = r.reshape(n, self.ho * self.kh, self.wo * self.kw, c)
-            if r.shape[1:3] == (h, w):
-                return r
-            out = xp.zeros(self.x_shape, dtype=cols.dtype)
-            out[:, : r.shape[1], : r.shape[2]] = r
-            return out
-        r = cols.reshape(n, self.ho, self.wo, c, self.kh, self.kw).transpose(0, 1, 2, 4, 5, 3)
-        return self.geo.col2im(r, cols.dtype)
+        def images(i, j):
+            buf = xp.zeros((j - i, g.hp, g.wp, c), gy.dtype) if padded else out[i:j]
+            if not (exact or padded):
+                buf[...] = 0
+            for k, idx in enumerate(self._offset_slices()):
+                if self.tiled:
+                    xp.multiply(gy[i:j], weight_of(k, i, j), out=buf[idx])
+                else:
+                    buf[idx] += gy[i:j] * weight_of(k, i, j)
+            if padded:
+                out[i:j] = buf[:, t : g.hp - b, left : g.wp - r, :]
+
+        self.per_chunk(images, xp)
+        return out
 
 
 class MaxPool2D(Function):
@@ -100,19 +103,27 @@ class MaxPool2D(Function):
         self.windows = windows
 
     def forward(self, x):
-        xp = array_module(x)
-        views = self.windows.offset_views(x, pad_value=-xp.inf)
-        y = views[0].copy()
-        for v in views[1:]:
-            xp.maximum(y, v, out=y)
-        # arg = the first offset k whose value equals the max (plain elementwise ops: fast).
-        self.arg = xp.zeros(y.shape, dtype=xp.int8 if len(views) < 128 else xp.int32)
-        taken = views[0] == y
-        for k, v in enumerate(views[1:], start=1):
-            hit = v == y
-            hit &= ~taken
-            self.arg += hit.astype(self.arg.dtype) * k
-            taken |= hit
+        xp, w = array_module(x), self.windows
+        y = xp.empty((w.x_shape[0], w.ho, w.wo, w.x_shape[3]), dtype=x.dtype)
+        k = w.kh * w.kw
+        self.arg = xp.zeros(y.shape, dtype=xp.int8 if k < 128 else xp.int32)
+
+        def images(i, j):
+            views = w.offset_views(x[i:j], pad_value=-xp.inf)
+            yc, arg = y[i:j], self.arg[i:j]
+            xp.copyto(yc, views[0])
+            for v in views[1:]:
+                xp.maximum(yc, v, out=yc)
+            # arg = the first offset k whose value equals the max (plain elementwise ops: fast;
+            # a NaN max equals nothing: arg stays 0).
+            taken = views[0] == yc
+            for k, v in enumerate(views[1:], start=1):
+                hit = v == yc
+                hit &= ~taken
+                arg += hit.astype(arg.dtype) * arg.dtype.type(k)
+                taken |= hit
+
+        w.per_chunk(images, xp)
         return y
 
     def backward(self, gy):
@@ -126,7 +137,7 @@ class _ScatterToArgmax(Function):
         self.windows, self.arg = windows, arg
 
     def forward(self, gy):
-        return self.windows.scatter_offsets(gy, lambda k: self.arg == k)
+        return self.windows.scatter_offsets(gy, lambda k, i, j: self.arg[i:j] == k)
 
     def backward(self, gg):
         return _GatherAtArgmax(self.windows, self.arg)(gg)
@@ -154,7 +165,17 @@ class SumPool2D(Function):
         self.windows = windows
 
     def forward(self, x):
-        return self.windows.gather(x).sum(axis=-1)
+        xp, w = array_module(x), self.windows
+        y = xp.empty((w.x_shape[0], w.ho, w.wo, w.x_shape[3]), dtype=x.dtype)
+
+        def images(i, j):  # the kh·kw strided views of the chunk, added up
+            views = w.offset_views(x[i:j])
+            xp.copyto(y[i:j], views[0])
+            for v in views[1:]:
+                y[i:j] += v
+
+        w.per_chunk(images, xp)
+        return y
 
     def backward(self, gy):
         return _SpreadToWindows(self.windows)(gy)
@@ -167,10 +188,7 @@ class _SpreadToWindows(Function):
         self.windows = windows
 
     def forward(self, gy):
-        xp = array_module(gy)
-        k = self.windows.kh * self.windows.kw
-        cols = xp.broadcast_to(gy[..., None], gy.shape + (k,))
-        return self.windows.scatter(xp.ascontiguousarray(cols))
+        return self.windows.scatter_offsets(gy, lambda k, i, j: 1)
 
     def backward(self, gg):
         return SumPool2D(self.windows)(gg)

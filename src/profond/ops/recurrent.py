@@ -9,7 +9,13 @@ Each cell's math is written twice, once per purpose: on arrays, in place (``_lst
 ``_lstm_step_backward``, ``_gru_step`` and ``_gru_step_backward``), shared by the one-step ops
 that cells use (``LSTMGates``, ``GRUGates``) and the whole-sequence ops that layers use; and with
 differentiable ops (``lstm_gates``, ``gru_gates``), for second derivatives and custom activations.
+
+When numba is installed, LSTM and GRU steps run through the compiled kernels of ``recurrent_jit``
+instead (the same math in one pass per step; about 3x faster on the elementwise work); the NumPy
+form stays the reference, and is used without numba or with ``PROFOND_JIT=0``.
 """
+
+import os
 
 import numpy as np
 
@@ -20,6 +26,25 @@ from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
 from profond.ops.nn import sigmoid, tanh
 from profond.ops.shape import reshape, split, stack, unstack
+
+# False: the NumPy path even when numba is installed (``PROFOND_JIT=0``; tests switch it too).
+USE_JIT = os.environ.get("PROFOND_JIT", "1") != "0"
+_jit_module = []  # the imported ``recurrent_jit`` module, or None when numba is missing
+
+
+def _jit_kernels(*arrays):
+    """The compiled kernels (module ``recurrent_jit``) when they apply to ``arrays`` (NumPy
+    arrays of float32 or float64, numba installed, ``USE_JIT``), else None."""
+    if not USE_JIT or any(type(a) is not np.ndarray or a.dtype not in (np.float32, np.float64)
+                          for a in arrays):
+        return None
+    if not _jit_module:
+        try:
+            from profond.ops import recurrent_jit
+        except ImportError:  # numba is optional
+            recurrent_jit = None
+        _jit_module.append(recurrent_jit)
+    return _jit_module[0]
 
 
 def _sigmoid_(xp, a):
@@ -110,9 +135,13 @@ class LSTMGates(FusedFunction):
 
     def forward(self, z, c):
         xp = array_module(z)
-        gate = z * _lstm_gate_scale(xp, c.shape[-1], z.dtype)
+        gate = xp.multiply(z, _lstm_gate_scale(xp, c.shape[-1], z.dtype), order="C")
         c_new, tc, h = (xp.empty_like(c) for _ in range(3))
-        _lstm_step(xp, gate, c, c_new, tc, h)
+        jit = _jit_kernels(gate)
+        if jit is not None:
+            jit.lstm_step(gate, None, c, c_new, tc, h)
+        else:
+            _lstm_step(xp, gate, c, c_new, tc, h)
         self.saved = (gate, tc)
         return h, c_new
 
@@ -121,8 +150,12 @@ class LSTMGates(FusedFunction):
         gate, tc = self.saved
         c = self.inputs[1].data
         gz = gate if self.saved_reusable else xp.empty_like(gate)
-        dc, tmp = gc.copy(), xp.empty_like(gc)
-        _lstm_step_backward(xp, gate, c, tc, gh, dc, gz, xp.empty_like(gate), tmp)
+        tmp = xp.empty_like(gc)
+        jit = _jit_kernels(gate)
+        if jit is not None:
+            jit.lstm_step_backward(gate, c, tc, gh, gc, gz, tmp)
+        else:
+            _lstm_step_backward(xp, gate, c, tc, gh, gc.copy(), gz, xp.empty_like(gate), tmp)
         return gz, tmp
 
     @staticmethod
@@ -192,7 +225,11 @@ class GRUGates(FusedFunction):
     def forward(self, xz, hz, h):
         xp = array_module(xz)
         gate, hz_h, h_new = xz.copy(), xp.empty_like(h), xp.empty_like(h)
-        _gru_step(xp, gate, hz, h, hz_h, h_new)
+        jit = _jit_kernels(gate, hz, h)
+        if jit is not None:
+            jit.gru_step(gate, hz, h, hz_h, h_new)
+        else:
+            _gru_step(xp, gate, hz, h, hz_h, h_new)
         self.saved = (gate, hz_h)
         return h_new
 
@@ -201,6 +238,10 @@ class GRUGates(FusedFunction):
         gate, hz_h = self.saved
         h = self.inputs[2].data
         gx, gh, dh = xp.empty_like(gate), xp.empty_like(gate), gy.copy()
+        jit = _jit_kernels(gate, h)
+        if jit is not None:
+            jit.gru_step_backward(gate, h, hz_h, dh, gx, gh)
+            return gx, gh, dh
         deriv = xp.empty_like(gate[:, : 2 * h.shape[-1]])
         _gru_step_backward(xp, gate, h, hz_h, dh, gx, gh, deriv, xp.empty_like(h))
         return gx, gh, dh
@@ -329,12 +370,17 @@ class LSTMSequence(_SequenceOp):
         u = u * k
         cs, tcs, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(3))
         zh = xp.empty_like(gates[0])
+        jit = _jit_kernels(gates)
         h, c = h0, c0
         for s in range(t):
             gate = gates[s]
             xp.matmul(h, u, out=zh)
-            gate += zh
-            h = _lstm_step(xp, gate, c, cs[s], tcs[s], hs[s])
+            if jit is not None:
+                jit.lstm_step(gate, zh, c, cs[s], tcs[s], hs[s])
+                h = hs[s]
+            else:
+                gate += zh
+                h = _lstm_step(xp, gate, c, cs[s], tcs[s], hs[s])
             c = cs[s]
         self.saved = (gates, cs, tcs, hs)
         return hs.transpose(1, 0, 2), h, c
@@ -345,12 +391,16 @@ class LSTMSequence(_SequenceOp):
         gates, cs, tcs, hs = self.saved
         t = gates.shape[0]
         gz = gates if self.saved_reusable else xp.empty_like(gates)  # gz[s] replaces gates[s]
-        deriv, tmp = xp.empty_like(gates[0]), xp.empty_like(cs[0])
-        dh, dc = g_h.copy(), g_c.copy()
+        tmp, dh, dc = xp.empty_like(cs[0]), g_h.copy(), g_c.copy()
+        jit = _jit_kernels(gates)
+        deriv = xp.empty_like(gates[0]) if jit is None else None  # scratch of the NumPy path
         for s in range(t - 1, -1, -1):
             dh += g_seq[:, s]
-            _lstm_step_backward(xp, gates[s], cs[s - 1] if s > 0 else c0, tcs[s], dh, dc, gz[s],
-                                deriv, tmp)
+            c_prev = cs[s - 1] if s > 0 else c0
+            if jit is not None:
+                jit.lstm_step_backward(gates[s], c_prev, tcs[s], dh, dc, gz[s], tmp)
+            else:
+                _lstm_step_backward(xp, gates[s], c_prev, tcs[s], dh, dc, gz[s], deriv, tmp)
             dc, tmp = tmp, dc
             xp.matmul(gz[s], u.T, out=dh)
         gx, gw = self.weight_grads(x, w, gz)
@@ -372,11 +422,16 @@ class GRUSequence(_SequenceOp):
         gates = self.project(x, w, b[0])  # x·W + b_in, then (z, r, ĥ) in place, step by step
         hz_h, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(2))
         hz = xp.empty_like(gates[0])
+        jit = _jit_kernels(gates)
         h = h0
         for s in range(t):
             xp.matmul(h, u, out=hz)
             hz += b[1]
-            h = _gru_step(xp, gates[s], hz, h, hz_h[s], hs[s])
+            if jit is not None:
+                jit.gru_step(gates[s], hz, h, hz_h[s], hs[s])
+                h = hs[s]
+            else:
+                h = _gru_step(xp, gates[s], hz, h, hz_h[s], hs[s])
         self.saved = (gates, hz_h, hs)
         return hs.transpose(1, 0, 2), h
 
@@ -389,10 +444,15 @@ class GRUSequence(_SequenceOp):
         deriv = xp.empty_like(gates[0, :, : 2 * n])
         tmp, dh_rec = xp.empty_like(hs[0]), xp.empty_like(hs[0])
         dh = g_h.copy()
+        jit = _jit_kernels(gates)
         for s in range(t - 1, -1, -1):
             dh += g_seq[:, s]
-            _gru_step_backward(xp, gates[s], hs[s - 1] if s > 0 else h0, hz_h[s], dh, g_xz[s],
-                               g_hz[s], deriv, tmp)
+            h_prev = hs[s - 1] if s > 0 else h0
+            if jit is not None:
+                jit.gru_step_backward(gates[s], h_prev, hz_h[s], dh, g_xz[s], g_hz[s])
+            else:
+                _gru_step_backward(xp, gates[s], h_prev, hz_h[s], dh, g_xz[s], g_hz[s], deriv,
+                                   tmp)
             dh += xp.matmul(g_hz[s], u.T, out=dh_rec)
         gx, gw = self.weight_grads(x, w, g_xz)
         gu = _recurrent_kernel_grad(h0, hs, g_hz)

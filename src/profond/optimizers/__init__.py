@@ -6,6 +6,7 @@ learning-rate ``schedules`` (Keras 3's update rules, defaults and names).
 """
 
 from profond import registry as _registry
+from profond._text import quote
 from profond.optimizers import schedules
 from profond.optimizers.adadelta import Adadelta
 from profond.optimizers.adagrad import Adagrad
@@ -40,8 +41,13 @@ def deserialize(config, custom_objects=None):
     if cls is None:
         cls = _registry.get_registered(name, custom_objects)
     if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
-        raise ValueError(f"Expected an optimizer class. Received: class_name={name!r}")
-    return cls.from_config(config.get("config", {}))
+        raise ValueError("Expected an optimizer class (a subclass of profond.optimizers."
+                         f"Optimizer). Received: class_name={quote(name)}")
+    settings = config.get("config", {})
+    if not isinstance(settings, dict):
+        raise ValueError(f"Expected the config of optimizer {quote(name)} to be a dict. "
+                         f"Received: {quote(settings)}")
+    return cls.from_config(settings)  # its constructor checks each setting's type and range
 
 
 def get(identifier):
@@ -57,4 +63,6 @@ def get(identifier):
         return deserialize(identifier)
     if isinstance(identifier, str):
         return deserialize({"class_name": identifier, "config": {}})
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+    raise ValueError("Could not interpret optimizer identifier: expected a name ('adam'), a "
+                     "serialize dict or an Optimizer. Received: a "
+                     f"{type(identifier).__name__} object ({quote(identifier)})")

@@ -1,5 +1,6 @@
 """Adadelta: steps scaled by the ratio of past update size to past gradient size."""
 
+from profond import _validation as check
 from profond import backend
 from profond.optimizers.base import Optimizer
 from profond.registry import register_serializable
@@ -30,8 +31,8 @@ class Adadelta(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name,
                          **kwargs)
-        self.rho = float(rho)
-        self.epsilon = float(epsilon)
+        self.rho = check.real("rho", rho, "Adadelta", 0, 1, high_open=True)
+        self.epsilon = check.non_negative_float("epsilon", epsilon, "Adadelta")
 
     def build(self, var_list):
         super().build(var_list)
@@ -47,11 +48,11 @@ class Adadelta(Optimizer):
         rho, eps = self.rho, self.epsilon
         s = self._accumulated_grads[i].data
         u = self._accumulated_delta_vars[i].data
-        tmp = xp.multiply(gradient, gradient)
+        tmp = xp.multiply(gradient, gradient, out=xp.empty_like(s))  # (arrays even when 0-d)
         tmp *= 1.0 - rho
         s *= rho
         s += tmp
-        step = xp.add(u, eps)  # step = −Δ = √(u + ε) / √(s + ε) · g
+        step = xp.add(u, eps, out=xp.empty_like(u))  # step = −Δ = √(u + ε) / √(s + ε) · g
         xp.sqrt(step, out=step)
         step *= gradient
         xp.add(s, eps, out=tmp)

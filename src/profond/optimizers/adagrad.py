@@ -1,5 +1,6 @@
 """Adagrad: a per-coordinate step that shrinks with the sum of past squared gradients."""
 
+from profond import _validation as check
 from profond import backend
 from profond.optimizers.base import Optimizer
 from profond.registry import register_serializable
@@ -28,11 +29,9 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name,
                          **kwargs)
-        if initial_accumulator_value < 0:
-            raise ValueError("Expected `initial_accumulator_value` to be >= 0. Received: "
-                             f"initial_accumulator_value={initial_accumulator_value}")
-        self.initial_accumulator_value = float(initial_accumulator_value)
-        self.epsilon = float(epsilon)
+        self.initial_accumulator_value = check.non_negative_float(
+            "initial_accumulator_value", initial_accumulator_value, "Adagrad")
+        self.epsilon = check.non_negative_float("epsilon", epsilon, "Adagrad")
 
     def build(self, var_list):
         super().build(var_list)
@@ -45,7 +44,7 @@ class Adagrad(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         xp = backend.array_module(gradient)
         a = self._accumulators[self._index[id(variable)]].data
-        tmp = xp.multiply(gradient, gradient)
+        tmp = xp.multiply(gradient, gradient, out=xp.empty_like(a))  # (an array even when 0-d)
         a += tmp
         xp.add(a, self.epsilon, out=tmp)
         xp.sqrt(tmp, out=tmp)

@@ -1,10 +1,35 @@
 """Adam and AdamW: momentum and RMSprop together, with bias correction."""
 
 import math
+import os
 
+import numpy
+
+from profond import _validation as check
 from profond import backend
 from profond.optimizers.base import Optimizer
 from profond.registry import register_serializable
+
+# False: the NumPy path even when numba is installed (``PROFOND_JIT=0``; tests switch it too).
+USE_JIT = os.environ.get("PROFOND_JIT", "1") != "0"
+_jit_module = []  # the imported ``optimizers.jit`` module, or None when numba is missing
+
+
+def _jit_kernels(*arrays):
+    """The compiled kernels (module ``optimizers.jit``) when they apply to ``arrays`` (C-ordered
+    NumPy arrays of one dtype, float32 or float64; numba installed; ``USE_JIT``), else None."""
+    dtype = arrays[0].dtype
+    if not USE_JIT or dtype not in (numpy.float32, numpy.float64) or any(
+            type(a) is not numpy.ndarray or a.dtype != dtype or not a.flags.c_contiguous
+            for a in arrays):
+        return None
+    if not _jit_module:
+        try:
+            from profond.optimizers import jit
+        except ImportError:  # numba is optional
+            jit = None
+        _jit_module.append(jit)
+    return _jit_module[0]
 
 
 @register_serializable()
@@ -34,10 +59,11 @@ class Adam(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name,
                          **kwargs)
-        self.beta_1 = float(beta_1)
-        self.beta_2 = float(beta_2)
-        self.epsilon = float(epsilon)
-        self.amsgrad = bool(amsgrad)
+        where = type(self).__name__
+        self.beta_1 = check.real("beta_1", beta_1, where, 0, 1, high_open=True)
+        self.beta_2 = check.real("beta_2", beta_2, where, 0, 1, high_open=True)
+        self.epsilon = check.non_negative_float("epsilon", epsilon, where)
+        self.amsgrad = check.boolean("amsgrad", amsgrad, where)
 
     def build(self, var_list):
         super().build(var_list)
@@ -56,7 +82,17 @@ class Adam(Optimizer):
         alpha = learning_rate * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
         m = self._momentums[i].data
         v = self._velocities[i].data
-        tmp = xp.subtract(gradient, m)  # m += (1 − β₁)(g − m), the same as β₁ m + (1 − β₁) g
+        v_hat = self._velocity_hats[i].data if self.amsgrad else v
+        w = variable.data
+        jit = _jit_kernels(w, gradient, m, v, v_hat)
+        if jit is not None:  # one pass, the same operations as below (bitwise the same result)
+            scalar = w.dtype.type
+            jit.adam_update(w.reshape(-1), gradient.reshape(-1), m.reshape(-1), v.reshape(-1),
+                            v_hat.reshape(-1), scalar(1.0 - b1), scalar(1.0 - b2), scalar(alpha),
+                            scalar(self.epsilon), self.amsgrad)
+            return
+        tmp = xp.subtract(gradient, m, out=xp.empty_like(m))  # (an array even when 0-d)
+        # m += (1 − β₁)(g − m), the same as β₁ m + (1 − β₁) g
         tmp *= 1.0 - b1
         m += tmp
         xp.multiply(gradient, gradient, out=tmp)
@@ -64,7 +100,6 @@ class Adam(Optimizer):
         tmp *= 1.0 - b2
         v += tmp
         if self.amsgrad:
-            v_hat = self._velocity_hats[i].data
             xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
         xp.sqrt(v, out=tmp)

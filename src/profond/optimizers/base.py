@@ -18,6 +18,7 @@ import math
 import re
 import warnings
 
+from profond import _validation as check
 from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
@@ -69,11 +70,15 @@ class Optimizer:
                 "Only one of `clipnorm` and `global_clipnorm` can be set. "
                 f"Received: clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
             )
+        where = type(self).__name__
+        if name is not None and not isinstance(name, str):
+            raise check.fail("name", name, "a string", where)
         self.name = name or type(self).__name__.lower()
-        self.weight_decay = None if weight_decay is None else float(weight_decay)
-        self.clipnorm = None if clipnorm is None else float(clipnorm)
-        self.clipvalue = None if clipvalue is None else float(clipvalue)
-        self.global_clipnorm = None if global_clipnorm is None else float(global_clipnorm)
+        self.weight_decay = check.non_negative_float("weight_decay", weight_decay, where, True)
+        self.clipnorm = check.positive_float("clipnorm", clipnorm, where, True)
+        self.clipvalue = check.positive_float("clipvalue", clipvalue, where, True)
+        self.global_clipnorm = check.positive_float("global_clipnorm", global_clipnorm, where,
+                                                    True)
         self.built = False
         self._variables = []  # iteration, learning_rate, then the slots in creation order
         self._trainable_variables = []
@@ -92,17 +97,18 @@ class Optimizer:
             self._lr_variable.data[...] = self._as_float_learning_rate(learning_rate)
 
     # --- learning rate and step counter -----------------------------------------------------
-    @staticmethod
-    def _as_float_learning_rate(learning_rate):
-        if isinstance(learning_rate, Tensor):
-            learning_rate = learning_rate.data
-        try:
-            return float(learning_rate)
-        except (TypeError, ValueError):
-            raise TypeError(
-                "Argument `learning_rate` should be a float or an instance of "
-                f"LearningRateSchedule. Received: learning_rate={learning_rate!r}"
-            ) from None
+    def _as_float_learning_rate(self, learning_rate):
+        """η as a float: a finite number ≥ 0 (a 0-d array or Tensor too). A string, a bool or
+        a callable is a ``TypeError``; a negative or non-finite value a ``ValueError``.
+        (0 is allowed: a schedule or ``LearningRateScheduler`` may end training at η = 0.)"""
+        value = learning_rate.data if isinstance(learning_rate, Tensor) else learning_rate
+        if getattr(value, "shape", None) == () and hasattr(value, "item"):
+            value = value.item()  # a 0-d array
+        if not check.is_real(value):
+            raise check.fail("learning_rate", learning_rate,
+                             "a float or an instance of LearningRateSchedule",
+                             type(self).__name__, error=TypeError)
+        return check.non_negative_float("learning_rate", value, type(self).__name__)
 
     @property
     def iterations(self):

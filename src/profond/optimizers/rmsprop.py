@@ -1,5 +1,6 @@
 """RMSprop: divide the step by a running root-mean-square of the gradients."""
 
+from profond import _validation as check
 from profond import backend
 from profond.optimizers.base import Optimizer
 from profond.registry import register_serializable
@@ -30,10 +31,11 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name,
                          **kwargs)
-        self.rho = float(rho)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.centered = bool(centered)
+        where = type(self).__name__
+        self.rho = check.real("rho", rho, where, 0, 1, high_open=True)
+        self.momentum = check.real("momentum", momentum, where, 0, 1)
+        self.epsilon = check.non_negative_float("epsilon", epsilon, where)
+        self.centered = check.boolean("centered", centered, where)
 
     def build(self, var_list):
         super().build(var_list)
@@ -51,7 +53,7 @@ class RMSprop(Optimizer):
         i = self._index[id(variable)]
         rho = self.rho
         s = self._velocities[i].data
-        tmp = xp.multiply(gradient, gradient)
+        tmp = xp.multiply(gradient, gradient, out=xp.empty_like(s))  # (an array even when 0-d)
         tmp *= 1.0 - rho
         s *= rho
         s += tmp

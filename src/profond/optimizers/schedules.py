@@ -7,6 +7,7 @@ plotting it one line: ``plt.plot(schedule(np.arange(1000)))``. Formulas are Kera
 
 import math
 
+from profond import _validation as check
 from profond import backend
 from profond.autodiff.tensor import Tensor
 from profond.registry import deserialize as _deserialize
@@ -25,9 +26,8 @@ def _result(value):
     return Tensor(value.astype(backend.floatx()))
 
 
-def _check_decay_steps(decay_steps):
-    if not decay_steps > 0:
-        raise ValueError(f"Argument `decay_steps` must be > 0. Received: decay_steps={decay_steps}")
+def _check_decay_steps(decay_steps, where):
+    return check.positive_float("decay_steps", decay_steps, where)
 
 
 class LearningRateSchedule:
@@ -61,11 +61,14 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        _check_decay_steps(decay_steps)
+        where = "ExponentialDecay"
+        _check_decay_steps(decay_steps, where)
+        check.non_negative_float("initial_learning_rate", initial_learning_rate, where)
+        check.non_negative_float("decay_rate", decay_rate, where)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
-        self.staircase = staircase
+        self.staircase = check.boolean("staircase", staircase, where)
         self.name = name
 
     def __call__(self, step):
@@ -99,7 +102,12 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        _check_decay_steps(decay_steps)
+        where = "CosineDecay"
+        _check_decay_steps(decay_steps, where)
+        check.non_negative_float("initial_learning_rate", initial_learning_rate, where)
+        check.real("alpha", alpha, where, 0, 1)
+        check.non_negative_float("warmup_target", warmup_target, where, allow_none=True)
+        check.non_negative_int("warmup_steps", warmup_steps, where)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.alpha = alpha

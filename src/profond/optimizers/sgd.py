@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with optional momentum and Nesterov momentum."""
 
+from profond import _validation as check
 from profond import backend
 from profond.optimizers.base import Optimizer
 from profond.registry import register_serializable
@@ -31,12 +32,8 @@ class SGD(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name,
                          **kwargs)
-        if isinstance(momentum, bool) or not 0 <= momentum <= 1:
-            raise ValueError(
-                f"Expected `momentum` to be a float between [0, 1]. Received: momentum={momentum}"
-            )
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.momentum = check.real("momentum", momentum, "SGD", 0, 1)
+        self.nesterov = check.boolean("nesterov", nesterov, "SGD")
 
     def build(self, var_list):
         super().build(var_list)
@@ -46,7 +43,9 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         w = variable.data
-        step = gradient * learning_rate  # η g, the only temporary
+        xp = backend.array_module(w)
+        # η g, the only temporary (``out=``: an array even when the variable is 0-d)
+        step = xp.multiply(gradient, learning_rate, out=xp.empty_like(w))
         if self.momentum == 0:
             w -= step
             return
@@ -55,7 +54,7 @@ class SGD(Optimizer):
         v -= step
         if self.nesterov:
             w -= step
-            w += backend.array_module(v).multiply(v, self.momentum, out=step)
+            w += xp.multiply(v, self.momentum, out=step)
         else:
             w += v
 

@@ -10,15 +10,18 @@ uvicorn, websockets): ``pip install 'profond[playground]'``.
 """
 
 
-def serve(host="127.0.0.1", port=8000, open_browser=True):
+def serve(host="127.0.0.1", port=8000, open_browser=True, token=None, allowed_hosts=()):
     """Start the playground's web server on ``host``:``port`` (and open a browser tab on it);
-    return when it is stopped (Ctrl-C)."""
+    return when it is stopped (Ctrl-C). Off loopback (``host="0.0.0.0"``) it warns and requires
+    ``token`` (a fresh one, printed, when not given); ``allowed_hosts`` are ``Host`` names to
+    serve besides ``localhost``."""
     try:
         from profond.playground.server import run
     except ImportError as error:
         raise ImportError(f"The playground needs Starlette and uvicorn ({error.name} is "
                           "missing): pip install 'profond[playground]'") from error
-    run(host=host, port=port, open_browser=open_browser)
+    run(host=host, port=port, open_browser=open_browser, token=token,
+        allowed_hosts=allowed_hosts)
 
 
 __all__ = ["serve"]

@@ -21,33 +21,64 @@ Protocol — the page sends JSON objects, at most ``MAX_MESSAGE_CHARS`` characte
 and receives ``hello`` (choices, limits, settings), ``settings``, ``data``, ``update``,
 ``state`` (playing or not), ``export`` and ``error`` messages. A malformed, unknown, oversized or
 out-of-range message gets an ``error`` message back; the connection stays open.
+
+Hardening (the server runs training for whoever reaches it): it listens on 127.0.0.1 unless told
+otherwise, and anywhere else only with a token (:mod:`~profond.playground.guard` checks ``Host``,
+``Origin``, the token and body sizes on every request); HTTP headers and bodies have deadlines
+(:mod:`~profond.playground.protocol`); a WebSocket frame is at most ``MAX_FRAME_BYTES``; a client
+(an IP address) holds at most ``MAX_SESSIONS_PER_CLIENT`` of the ``MAX_SESSIONS`` sessions, its
+messages are paced (``MESSAGES_PER_SECOND``; a sustained flood is hung up on), and the worker
+thread shares its time fairly between clients in short jobs
+(:mod:`~profond.playground.scheduler`), so one client cannot delay the others.
 """
 
 import asyncio
 import base64
+import collections
 import itertools
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+import warnings
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from profond.playground import session as session_lib
+from profond.playground.guard import (
+    MAX_BODY_BYTES,
+    Guard,
+    RateLimitFilter,
+    TokenBucket,
+    check_token,
+    client_key,
+    is_loopback,
+    new_token,
+)
+from profond.playground.scheduler import FairScheduler
 from profond.playground.session import Session, SettingsError
 
 log = logging.getLogger("profond.playground")
+LOG_FILTER = RateLimitFilter(burst=10, period=60.0)  # a flood of refusals writes ~10 lines/min
+log.addFilter(LOG_FILTER)
 
 STATIC = Path(__file__).parent / "static"
 MAX_MESSAGE_CHARS = 4096  # the largest message the page sends is a few hundred characters
+MAX_FRAME_BYTES = 16 * 1024  # a larger WebSocket message closes the connection (code 1009)
 MAX_SESSIONS = 64
+MAX_SESSIONS_PER_CLIENT = 24  # one address never holds more than 3/8 of the server
+MESSAGES_PER_SECOND, MESSAGE_BURST = 30.0, 60  # per client: faster senders are slowed down,
+FLOOD_SECONDS = 3.0  # and hung up on (1008) when over that rate for this long
+LIMIT_CONCURRENCY = 1024  # open connections and tasks, all clients together (then 503)
 TICK_SECONDS = 0.08  # training time between two updates while playing
+SLICE_SECONDS = 0.02  # a training job runs at least this long before it hands the worker back
+MAX_STEP_SECONDS = 1.0  # a "step" (one epoch) trains at most this long
 PAUSE_SECONDS = 0.02  # breathing room between ticks, for the other sessions and messages
 
 # type → {field: (kind, bounds)}: every field a message may (must) carry.
@@ -111,41 +142,86 @@ def parse_message(text):
     return kind, values
 
 
-class SessionManager:
-    """The open sessions, one per WebSocket connection, at most ``max_sessions``."""
+class SessionLimitError(RuntimeError):
+    """No session for this tab: the server, or this client's share of it, is full."""
 
-    def __init__(self, max_sessions=MAX_SESSIONS):
+
+class SessionManager:
+    """The open sessions, one per WebSocket connection: at most ``max_sessions`` in all and
+    ``max_per_client`` per client (IP address), so one client cannot take the whole server."""
+
+    def __init__(self, max_sessions=MAX_SESSIONS, max_per_client=MAX_SESSIONS_PER_CLIENT):
+        for name, value in (("max_sessions", max_sessions), ("max_per_client", max_per_client)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Expected a positive integer for {name}. Received: "
+                                 f"{name}={value!r}")
         self.max_sessions = max_sessions
-        self.sessions = {}
+        self.max_per_client = max_per_client
+        self.sessions = {}  # id → Session (None while it is being built)
+        self.owners = {}  # id → client
+        self.per_client = collections.Counter()
+        self.buckets = {}  # client → TokenBucket pacing its messages
         self._ids = itertools.count(1)
 
     def __len__(self):
         return len(self.sessions)
 
-    def open(self, seed=None):
-        """A new session and its id; ``None`` when the server is full."""
+    def reserve(self, client="local"):
+        """A session id for ``client``; ``SessionLimitError`` when the server or the client's
+        share of it is full. :meth:`attach` gives it its session."""
         if len(self.sessions) >= self.max_sessions:
-            return None, None
+            raise SessionLimitError("Too many open sessions on this server: close another tab "
+                                    "and reload.")
+        if self.per_client[client] >= self.max_per_client:
+            raise SessionLimitError(f"Too many open sessions from your address (at most "
+                                    f"{self.max_per_client}): close another tab and reload.")
         session_id = next(self._ids)
-        self.sessions[session_id] = Session(seed=seed)
+        self.sessions[session_id] = None
+        self.owners[session_id] = client
+        self.per_client[client] += 1
+        return session_id
+
+    def attach(self, session_id, session):
+        if session_id in self.sessions:
+            self.sessions[session_id] = session
+
+    def open(self, seed=None, client="local"):
+        """A new session (built here, on the calling thread) and its id."""
+        session_id = self.reserve(client)
+        self.attach(session_id, Session(seed=seed))
         return session_id, self.sessions[session_id]
 
     def close(self, session_id):
-        self.sessions.pop(session_id, None)
+        if self.sessions.pop(session_id, "missing") == "missing":
+            return
+        client = self.owners.pop(session_id)
+        self.per_client[client] -= 1
+        if self.per_client[client] <= 0:
+            del self.per_client[client]
+            self.buckets.pop(client, None)
+
+    def bucket(self, client):
+        """The message pacer shared by all of ``client``'s connections."""
+        if client not in self.buckets:
+            self.buckets[client] = TokenBucket(MESSAGES_PER_SECOND, MESSAGE_BURST)
+        return self.buckets[client]
 
 
 class Connection:
-    """One tab: reads its messages, runs its session on the worker thread, sends results."""
+    """One tab: reads its messages, runs its session's work in its client's turn, sends results."""
 
-    def __init__(self, websocket, session, executor):
+    def __init__(self, websocket, session, scheduler, client="local", bucket=None):
         self.websocket = websocket
         self.session = session
-        self.executor = executor
+        self.scheduler = scheduler
+        self.client = client
+        self.bucket = bucket or TokenBucket(MESSAGES_PER_SECOND, MESSAGE_BURST)
         self.send_lock = asyncio.Lock()
         self.trainer = None  # the task that trains while playing
 
-    async def run_in_worker(self, function, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+    async def work(self, function, *args, background=False):
+        """``function(*args)`` on the worker thread, in this client's turn."""
+        return await self.scheduler.run(self.client, function, *args, background=background)
 
     async def send(self, message):
         text = json.dumps(message, separators=(",", ":"), allow_nan=False)
@@ -158,10 +234,8 @@ class Connection:
     async def send_all(self):
         """Settings, data and a first snapshot: what the page needs after any big change."""
         await self.send({"type": "settings", "settings": self.session.settings})
-        await self.send({"type": "data", **(await self.run_in_worker(
-            self.session.data_message))})
-        await self.send({"type": "update", **(await self.run_in_worker(
-            self.session.snapshot))})
+        await self.send({"type": "data", **(await self.work(self.session.data_message))})
+        await self.send({"type": "update", **(await self.work(self.session.snapshot))})
 
     async def serve(self):
         await self.send({"type": "hello", "options": options(), "settings":
@@ -169,6 +243,16 @@ class Connection:
         await self.send_all()
         await self.send_state()
         while True:
+            pause = self.bucket.delay()
+            if self.bucket.in_debt_for() > FLOOD_SECONDS:  # a flood, not a person: hang up
+                log.warning("playground: closed a connection of %s: over %g messages a "
+                            "second for %g s", self.client, MESSAGES_PER_SECOND, FLOOD_SECONDS)
+                await self.send({"type": "error", "message": "Too many messages: slow down, "
+                                 "then reload."})
+                await self.websocket.close(code=1008)
+                return
+            if pause:  # a burst waits in the socket's buffers, not in our CPU
+                await asyncio.sleep(pause)
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
@@ -189,7 +273,7 @@ class Connection:
     async def handle(self, kind, fields):
         session = self.session
         if kind == "settings":
-            changed = await self.run_in_worker(session.apply, fields["settings"])
+            changed = await self.work(session.apply, fields["settings"])
             if changed & (session_lib.DATA_KEYS | session_lib.MODEL_KEYS):
                 await self.send_all()
             else:
@@ -204,52 +288,79 @@ class Connection:
             await self.send_state()
         elif kind == "step":
             await self.stop()
-            await self.run_in_worker(session.train_epoch)
-            await self.send({"type": "update", **(await self.run_in_worker(session.snapshot))})
+            snapshot = await self.train_steps(session.epoch_steps(), MAX_STEP_SECONDS)
+            await self.send({"type": "update", **snapshot})
             await self.send_state()
         elif kind == "reset":
             await self.stop()
-            await self.run_in_worker(session.new_model)
+            await self.work(session.new_model)
             await self.send_all()
             await self.send_state()
         elif kind in ("add_point", "remove_point"):
             if kind == "add_point":
-                await self.run_in_worker(session.add_point, fields["x"], fields["y"],
-                                         fields["label"])
-            elif not await self.run_in_worker(session.remove_point, fields["x"], fields["y"]):
+                await self.work(session.add_point, fields["x"], fields["y"], fields["label"])
+            elif not await self.work(session.remove_point, fields["x"], fields["y"]):
                 return  # nothing near the click
-            await self.send({"type": "data", **(await self.run_in_worker(
-                session.data_message))})
+            await self.send({"type": "data", **(await self.work(session.data_message))})
             if not session.playing:
-                await self.send({"type": "update", **(await self.run_in_worker(
-                    session.snapshot))})
+                await self.send({"type": "update", **(await self.work(session.snapshot))})
         elif kind == "view":
-            await self.run_in_worker(session.set_view, fields["layer"], fields["x"],
-                                     fields["y"])
+            await self.work(session.set_view, fields["layer"], fields["x"], fields["y"])
             if not session.playing:
-                await self.send({"type": "update", **(await self.run_in_worker(
-                    session.snapshot))})
+                await self.send({"type": "update", **(await self.work(session.snapshot))})
         elif kind == "export":
             if fields["format"] == "profond":
-                data = await self.run_in_worker(session.export_model)
+                data = await self.work(session.export_model)
                 await self.send({"type": "export", "format": "profond",
                                  "filename": "playground.profond",
                                  "data": base64.b64encode(data).decode("ascii")})
             else:
-                code = await self.run_in_worker(session.export_python)
+                code = await self.work(session.export_python)
                 await self.send({"type": "export", "format": "python",
                                  "filename": "playground.py", "code": code})
 
     async def send_state(self):
         await self.send({"type": "state", "playing": self.session.playing})
 
+    async def train_steps(self, steps, max_seconds):
+        """Train ``steps`` mini-batch steps, at most ``max_seconds``; the snapshot after them.
+        The work runs in jobs that hand the worker back when the scheduler asks (somebody with
+        a better claim waits), each continuing where the last stopped."""
+        session, scheduler = self.session, self.scheduler
+
+        def train_part(remaining, budget):
+            start = time.perf_counter()
+            done = session.train(remaining, budget, should_stop=scheduler.should_yield)
+            spent = time.perf_counter() - start
+            finished = done >= remaining or spent >= budget
+            return done, spent, (session.snapshot() if finished else None)
+
+        spent = 0.0
+        while True:
+            done, seconds, snapshot = await self.work(train_part, steps, max_seconds - spent)
+            steps, spent = steps - done, spent + seconds
+            if snapshot is not None:
+                return snapshot
+
     async def train_loop(self):
-        """While playing: train a slice of time, send a snapshot, let others run, repeat."""
-        session = self.session
+        """While playing: train for a tick (background work, yielding to others), send a
+        snapshot, let others run, repeat."""
+        session, scheduler = self.session, self.scheduler
+
+        def train_part(budget):
+            start = time.perf_counter()
+            session.train(None, budget, should_stop=scheduler.should_yield)
+            return time.perf_counter() - start
+
         try:
             while session.playing:
-                await self.run_in_worker(session.train, None, TICK_SECONDS)
-                snapshot = await self.run_in_worker(session.snapshot)
+                trained = 0.0
+                while session.playing and trained < TICK_SECONDS:
+                    trained += await self.work(train_part, TICK_SECONDS - trained,
+                                               background=True)
+                if not session.playing:
+                    break
+                snapshot = await self.work(session.snapshot, background=True)
                 if not session.playing:
                     break
                 await self.send({"type": "update", **snapshot})
@@ -295,38 +406,33 @@ def options():
     }
 
 
-def _same_origin(websocket):
-    """True when the page that opens the socket was served by this server (or the client is
-    not a browser and sends no Origin): another web site open in the same browser must not be
-    able to drive a session (WebSockets are not covered by the same-origin policy)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    return urlsplit(origin).netloc == websocket.headers.get("host")
-
-
 async def _websocket(websocket: WebSocket):
-    if not _same_origin(websocket):
-        await websocket.close(code=1008)  # policy violation, before accepting
-        return
+    # Host, Origin and the token were checked by the Guard middleware before this runs.
     await websocket.accept()
-    manager = websocket.app.state.manager
-    session_id, session = manager.open()
-    if session is None:
-        await websocket.send_text(json.dumps({"type": "error", "message": "Too many open "
-                                              "sessions: close another tab and reload."}))
-        await websocket.close(code=1013)
-        return
-    connection = Connection(websocket, session, websocket.app.state.executor)
+    state = websocket.app.state
+    manager, scheduler = state.manager, state.scheduler
+    client = client_key(websocket.scope)
     try:
+        session_id = manager.reserve(client)
+    except SessionLimitError as error:
+        log.warning("playground: refused a session to %s: %s", client, error)
+        await websocket.send_text(json.dumps({"type": "error", "message": str(error)}))
+        await websocket.close(code=1013)  # try again later
+        return
+    connection = None
+    try:
+        session = await scheduler.run(client, Session)  # built in the client's turn
+        manager.attach(session_id, session)
+        connection = Connection(websocket, session, scheduler, client, manager.bucket(client))
         await connection.serve()
     except WebSocketDisconnect:
         pass
     finally:  # no await here: the task may be cancelled, and the session must be freed
         manager.close(session_id)
-        session.playing = False
-        if connection.trainer is not None:
-            connection.trainer.cancel()
+        if connection is not None:
+            connection.session.playing = False
+            if connection.trainer is not None:
+                connection.trainer.cancel()
 
 
 async def _index(request):
@@ -339,47 +445,91 @@ async def _health(request):
 
 _HEADERS = {  # the page loads only its own files and talks only to its own server
     "Content-Security-Policy": "default-src 'self'; connect-src 'self'; img-src 'self' data: "
-                               "blob:; style-src 'self'; script-src 'self'; object-src 'none'",
+                               "blob:; style-src 'self'; script-src 'self'; object-src 'none'; "
+                               "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
 
 
-def create_app(max_sessions=MAX_SESSIONS):
-    """The Starlette application (``app.state.manager`` holds the sessions)."""
+def create_app(max_sessions=MAX_SESSIONS, *, max_sessions_per_client=MAX_SESSIONS_PER_CLIENT,
+               token=None, allowed_hosts=(), max_body=MAX_BODY_BYTES):
+    """The Starlette application (``app.state.manager`` holds the sessions,
+    ``app.state.scheduler`` runs their work).
+
+    ``token``: when given, every request must carry it (see :mod:`~profond.playground.guard`);
+    ``allowed_hosts``: names besides loopback ones that a ``Host`` header may give.
+    """
 
     @asynccontextmanager
     async def lifespan(app):
         yield
-        app.state.executor.shutdown(wait=False, cancel_futures=True)
+        app.state.scheduler.close()
 
     app = Starlette(routes=[
         Route("/", _index),
         Route("/health", _health),
         WebSocketRoute("/ws", _websocket),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ], lifespan=lifespan)
-    app.state.manager = SessionManager(max_sessions)
-    app.state.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playground")
+    ], middleware=[Middleware(Guard, token=token, allowed_hosts=tuple(allowed_hosts),
+                              max_body=max_body)], lifespan=lifespan)
+    app.state.manager = SessionManager(max_sessions, max_sessions_per_client)
+    app.state.scheduler = FairScheduler(slice_seconds=SLICE_SECONDS)
     return app
 
 
-def run(host="127.0.0.1", port=8000, open_browser=True):
-    """Serve the playground until interrupted (Ctrl-C)."""
+def exposure_token(host, token=None):
+    """The token the server at ``host`` requires: on a loopback address none unless one is
+    given; anywhere else the given one or a fresh one, with a warning that the playground can
+    be reached from the network."""
+    if token is not None:
+        check_token(token)
+    if is_loopback(host):
+        return token
+    warnings.warn(f"The playground listens on {host!r}, beyond this machine: anyone who can "
+                  "reach the port and knows the token can train networks on this computer. "
+                  "Keep the token secret, or leave --host at 127.0.0.1.", UserWarning,
+                  stacklevel=3)
+    return token or new_token()
+
+
+def make_server(app, host="127.0.0.1", port=8000, *, limits=None, **options):
+    """A ``uvicorn.Server`` for ``app`` with the playground's limits: HTTP header and body
+    deadlines and a per-client connection cap (``limits``, a
+    :class:`~profond.playground.protocol.Limits`), WebSocket frames of at most
+    ``MAX_FRAME_BYTES``, rate-limited log lines. ``options`` go to ``uvicorn.Config``."""
+    import uvicorn
+
+    from profond.playground.protocol import Limits, guarded_protocol
+
+    for name in ("uvicorn.error", "asyncio"):  # both log one line per misbehaving client
+        if LOG_FILTER not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(LOG_FILTER)
+    settings = dict(log_level="warning", ws_max_size=MAX_FRAME_BYTES, ws_ping_interval=20,
+                    ws_ping_timeout=20, limit_concurrency=LIMIT_CONCURRENCY,
+                    h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=5)
+    settings.update(options)
+    config = uvicorn.Config(app, host=host, port=port, http=guarded_protocol(limits or Limits()),
+                            **settings)
+    return uvicorn.Server(config)
+
+
+def run(host="127.0.0.1", port=8000, open_browser=True, token=None, allowed_hosts=()):
+    """Serve the playground until interrupted (Ctrl-C). Off loopback it warns and requires a
+    token (``token``, or a fresh one printed in the address)."""
     import threading
     import webbrowser
 
-    import uvicorn
-
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning",
-                            ws_max_size=64 * 1024, ws_ping_interval=20, ws_ping_timeout=20)
-    server = uvicorn.Server(config)
+    token = exposure_token(host, token)
+    server = make_server(create_app(token=token, allowed_hosts=allowed_hosts), host, port)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"profond playground: {url} (Ctrl-C to stop)")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     server.run()
 
 
-__all__ = ["MAX_MESSAGE_CHARS", "ProtocolError", "SessionManager", "create_app",
-           "parse_message", "run"]
+__all__ = ["MAX_MESSAGE_CHARS", "ProtocolError", "SessionLimitError", "SessionManager",
+           "create_app", "exposure_token", "make_server", "parse_message", "run"]

@@ -376,9 +376,10 @@ class Session:
         return self.steps * self.settings["batch_size"] / max(1, len(self.x_train))
 
     # --- training -------------------------------------------------------------------------------
-    def train(self, steps=None, seconds=None):
+    def train(self, steps=None, seconds=None, should_stop=None):
         """Run mini-batch steps (batches drawn at random from the training set) until ``steps``
-        are done or ``seconds`` have passed; return how many ran."""
+        are done, ``seconds`` have passed or ``should_stop()`` (asked after each step: the
+        server's scheduler wants the thread back) is true; return how many ran."""
         n = len(self.x_train)
         batch = min(self.settings["batch_size"], n)
         deadline = None if seconds is None else time.perf_counter() + seconds
@@ -389,15 +390,20 @@ class Session:
                 self.rng.permutation(n)
             self.model.train_on_batch(self.x_train[rows], self._targets(self.y_train[rows]))
             done += 1
+            if should_stop is not None and should_stop():
+                break
         self.steps += done
         return done
 
-    def train_epoch(self, max_seconds=1.0):
-        """One pass's worth of steps (⌈n / batch size⌉), cut short after ``max_seconds`` (a
-        batch size of 1 on many points would otherwise hold the shared worker thread)."""
+    def epoch_steps(self):
+        """How many mini-batch steps make one pass over the training set: ⌈n / batch size⌉."""
         n = len(self.x_train)
-        return self.train(steps=math.ceil(n / min(self.settings["batch_size"], n)),
-                          seconds=max_seconds)
+        return math.ceil(n / min(self.settings["batch_size"], n))
+
+    def train_epoch(self, max_seconds=1.0):
+        """One pass's worth of steps, cut short after ``max_seconds`` (a batch size of 1 on many
+        points would otherwise hold the shared worker thread)."""
+        return self.train(steps=self.epoch_steps(), seconds=max_seconds)
 
     def _forward(self, x):
         """The outputs of every layer for inputs ``x`` (NumPy arrays, no graph recorded)."""

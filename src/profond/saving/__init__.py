@@ -1,6 +1,6 @@
 """Saving and loading: the class registry, model files (``.profond``), checkpoints, weights
-files (safetensors, Keras 3's ``.weights.h5``), JSON architectures and clones, and TensorFlow's
-object checkpoints (``profond.train``)."""
+files (safetensors, Keras 3's ``.weights.h5``), JSON architectures and clones, TensorFlow's
+object checkpoints (``profond.train``), and the limits on what a file may ask (``set_limits``)."""
 
 from profond.registry import (
     custom_object_scope,
@@ -11,6 +11,7 @@ from profond.registry import (
     serialize,
 )
 from profond.saving.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
+from profond.saving.limits import get_limits, set_limits
 from profond.saving.model_config import (
     clone_model,
     export_unavailable,

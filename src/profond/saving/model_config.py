@@ -18,6 +18,7 @@
 import json
 
 from profond import registry
+from profond.saving.limits import loads_json
 from profond.saving.model_file import (
     FileFormatError,
     _build_config,
@@ -52,8 +53,9 @@ def model_from_json(json_string, custom_objects=None):
             (or use ``profond.utils.custom_object_scope``).
 
     Raises:
-        ValueError: the text is not JSON, or it names a class that is neither registered nor in
-            ``custom_objects`` (the message names the class).
+        ValueError: the text is not strict JSON (a key given twice, ``NaN``, nesting too deep), or
+            it names a class that is neither registered nor in ``custom_objects`` (the message
+            names the class).
     """
     if not isinstance(json_string, (str, bytes)):
         raise TypeError(f"model_from_json: expected a JSON string. Received: "
@@ -62,9 +64,9 @@ def model_from_json(json_string, custom_objects=None):
         raise ValueError(f"model_from_json: the string holds {len(json_string)} characters, "
                          f"more than the {MAX_JSON_CHARS} allowed.")
     try:
-        spec = json.loads(json_string)
-    except (ValueError, RecursionError) as e:
-        raise ValueError(f"model_from_json: the string is not valid JSON: {e}") from None
+        spec = loads_json(json_string, "the string")
+    except FileFormatError as e:  # a key given twice, NaN, too deep, not JSON
+        raise ValueError(f"model_from_json: {e}") from None
     return model_from_config(spec, custom_objects)
 
 

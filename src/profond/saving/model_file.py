@@ -11,9 +11,12 @@ A ``.profond`` file is a zip with these members:
 - ``training_state.json`` (checkpoints only, see ``checkpoint.py``): epoch and random state.
 
 Loading a file from anyone is safe: the member names must be exactly the expected ones, sizes are
-checked against limits before anything is read, JSON and safetensors headers are validated, and
-nothing in the file can name code to run (no pickle, no eval, no import by name). Anything
-malformed raises ``FileFormatError`` (a ``ValueError``) with a message saying what is wrong.
+checked against limits before anything is read (see ``limits.py``: ``profond.saving.set_limits``
+raises them), JSON and safetensors headers are validated, the model is rebuilt from its config
+without allocating its weights (placeholders, checked against the file's header, then bound to
+the file's arrays), and nothing in the file can name code to run (no pickle, no eval, no import
+by name). Anything malformed raises ``FileFormatError`` (a ``ValueError``) with a message saying
+what is wrong.
 
 >>> import profond as tf                                            # doctest: +SKIP
 >>> model.save("mlp.profond")                                       # doctest: +SKIP
@@ -24,16 +27,20 @@ import contextlib
 import datetime
 import importlib
 import json
+import math
 import os
 import re
-import tempfile
 import warnings
 import zipfile
 import zlib
 
 import numpy
 
-from profond import registry
+from profond import backend, registry
+from profond._text import printable, quote
+from profond.layers import deferred
+from profond.saving import limits
+from profond.saving.limits import FileFormatError, MiB, limit
 
 FORMAT_VERSION = 1
 
@@ -43,21 +50,18 @@ WEIGHTS = "model.weights.safetensors"
 OPTIMIZER = "optimizer.safetensors"
 TRAINING_STATE = "training_state.json"
 
-MiB = 2**20
-GiB = 2**30
-
-# The most bytes each member may hold once uncompressed; checked BEFORE reading it.
+# The most bytes each member may hold once uncompressed, checked BEFORE reading it; None: the
+# ``max_bytes`` limit (``profond.saving.set_limits``).
 MEMBER_LIMITS = {
     CONFIG: 16 * MiB,
     METADATA: 1 * MiB,
     TRAINING_STATE: 1 * MiB,
-    WEIGHTS: 16 * GiB,
-    OPTIMIZER: 32 * GiB,
+    WEIGHTS: None,
+    OPTIMIZER: None,
 }
-MAX_TOTAL_BYTES = 48 * GiB
-MAX_SAFETENSORS_HEADER = 64 * MiB
-# Weights are stored uncompressed and JSON compresses ~10x: a far higher ratio is a "zip bomb".
-MAX_COMPRESSION_RATIO = 200
+# A model rebuilt from a file may create a few weights that are not saved (a layer built twice):
+# this many values beyond those the file holds are tolerated (as placeholders, not allocated).
+_SPARE_PARAMETERS = 2**20
 
 # Modules whose classes (layers, models, optimizers, losses, metrics) register themselves when
 # imported. A fixed list: nothing read from a file is ever imported.
@@ -69,10 +73,6 @@ _BUILTIN_MODULES = (
     "profond.metrics",
 )
 _COMPILE_ARGUMENTS = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics")
-
-
-class FileFormatError(ValueError):
-    """A file that is not a valid profond file: damaged, truncated, too large or malformed."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,27 +122,47 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             optimizer's state, so ``fit`` continues where it stopped.
         safe_mode: always on: profond files cannot hold code. Accepted for Keras compatibility.
 
+    The file is checked before the model is made: its members' sizes, its weights' header (the
+    model is rebuilt with placeholders, compared with it, then given the file's arrays), all
+    within the limits of ``profond.saving.set_limits``.
+
     Raises:
         FileFormatError: the file is damaged, too large, or not a profond model file.
         ValueError: the file names a class that is not registered, or weights do not fit.
     """
     del safe_mode  # nothing in a profond file is ever executed
     _refuse_hdf5(filepath)
-    members = read_archive(filepath, required=(METADATA, WEIGHTS))
-    check_metadata(members)
-    if CONFIG not in members:
-        raise FileFormatError(
-            f"{filepath} holds weights but not the model's architecture (a weights-only "
-            "checkpoint). Build the model in code, then use profond.saving.restore_checkpoint."
-        )
-    spec = parse_json(members[CONFIG], CONFIG)
-    weights = load_tensors(members[WEIGHTS], WEIGHTS)
-    model = model_from_config(spec, custom_objects)
-    assign_variables(model.weights, weights, "weights")
-    if compile and spec.get("compile_config"):
-        _compile_from_config(model, spec["compile_config"], custom_objects)
-        if OPTIMIZER in members:
-            restore_optimizer(model, load_tensors(members[OPTIMIZER], OPTIMIZER))
+    with open_archive(filepath, required=(METADATA, WEIGHTS)) as archive:
+        check_metadata({METADATA: archive.read(METADATA)})
+        if CONFIG not in archive:
+            raise FileFormatError(
+                f"{filepath} holds weights but not the model's architecture (a weights-only "
+                "checkpoint). Build the model in code, then use "
+                "profond.saving.restore_checkpoint."
+            )
+        spec = parse_json(archive.read(CONFIG), CONFIG)
+        built = []
+
+        def build_and_check(entries):
+            # The model is made with placeholders (no weight allocated), then compared with the
+            # header: all before a byte of the tensors is read.
+            values = sum(math.prod(e.shape) for e in entries)
+            with deferred.deferred_weights(values + _SPARE_PARAMETERS,
+                                           limit("max_activation_bytes"),
+                                           f"the file (its weights hold {values} values)"):
+                model = model_from_config(spec, custom_objects)
+            assign_variables(model.weights, {e.name: e for e in entries}, "weights",
+                             check_only=True)
+            built.append(model)
+
+        weights = archive.tensors(WEIGHTS, check=build_and_check)
+        model = built[0]
+        bind_variables(model.weights, weights)
+        if compile and spec.get("compile_config"):
+            _compile_from_config(model, spec["compile_config"], custom_objects)
+            if OPTIMIZER in archive:
+                restore_optimizer(model, archive.tensors(
+                    OPTIMIZER, check=lambda entries: _check_optimizer(model, entries)))
     return model
 
 
@@ -151,8 +171,11 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 def _refuse_hdf5(filepath):
     """A clear answer to ``load_model("model.h5")``: an HDF5 file is not a profond model."""
-    with contextlib.suppress(OSError), open(filepath, "rb") as f:
-        if f.read(8) == _HDF5_SIGNATURE:
+    with contextlib.suppress(OSError):
+        f, _ = limits.open_regular(filepath, "model file")
+        with f:
+            signature = f.read(8)
+        if signature == _HDF5_SIGNATURE:
             raise FileFormatError(
                 f"{os.fspath(filepath)} is an HDF5 file, not a profond model file: profond does "
                 "not load Keras 2's legacy whole-model .h5 files. Build the model in code and "
@@ -183,8 +206,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Load weights saved by ``save_weights`` (safetensors or a Keras 3 ``.weights.h5``), or the
     weights of a ``.profond`` file, into the already built ``model``.
 
-    A shape, dtype or count that does not match raises a ``ValueError`` naming the first
-    mismatching variable, and nothing is changed. With ``skip_mismatch=True`` the mismatching
+    A shape, dtype or count that does not match raises a ``FileFormatError`` (a ``ValueError``)
+    naming the first mismatching variable, and nothing is changed: the file's header is checked
+    against the model before its tensors are read. With ``skip_mismatch=True`` the mismatching
     variables keep their values (with a warning) and the others are loaded.
     """
     if kwargs:
@@ -194,14 +218,23 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         from profond.saving.weights_h5 import load_weights_h5
 
         return load_weights_h5(model, filepath, skip_mismatch=skip_mismatch)
-    if zipfile.is_zipfile(filepath):
-        members = read_archive(filepath, required=(METADATA, WEIGHTS))
-        check_metadata(members)
-        data = members[WEIGHTS]
-    else:
-        data = _read_bounded_file(filepath, MEMBER_LIMITS[WEIGHTS])
-    tensors = load_tensors(data, os.path.basename(filepath))
-    assign_variables(model.weights, tensors, "weights", skip_mismatch=skip_mismatch)
+    variables = list(model.weights)
+
+    def check(entries):  # before the tensors' bytes are read
+        assign_variables(variables, {e.name: e for e in entries}, "weights",
+                         skip_mismatch=skip_mismatch, check_only=True)
+
+    f, size = limits.open_regular(filepath, "weights file")
+    with f:
+        is_zip = f.read(4) == b"PK\x03\x04"
+        if not is_zip:
+            f.seek(0)
+            tensors = limits.read_safetensors(f, size, os.path.basename(filepath), check)
+    if is_zip:
+        with open_archive(filepath, required=(METADATA, WEIGHTS)) as archive:
+            check_metadata({METADATA: archive.read(METADATA)})
+            tensors = archive.tensors(WEIGHTS, check=check)
+    assign_variables(variables, tensors, "weights", skip_mismatch=skip_mismatch)
 
 
 def _weights_format(filepath, what):
@@ -226,7 +259,8 @@ def read_file_info(filepath):
     Returns a dict with ``metadata``, ``config`` (or None), ``training_state`` (or None) and
     ``weights``/``optimizer``: lists of ``(name, dtype, shape)`` read from the safetensors headers.
     """
-    members = read_archive(filepath, required=(METADATA, WEIGHTS))
+    members = read_archive(filepath, required=(METADATA, WEIGHTS), headers_only=(WEIGHTS,
+                                                                                OPTIMIZER))
     info = {
         "metadata": check_metadata(members),
         "config": parse_json(members[CONFIG], CONFIG) if CONFIG in members else None,
@@ -272,11 +306,29 @@ def model_from_config(spec, custom_objects=None):
                 _build_from_config(model, build_config)
     except registry.UnknownClassError:
         raise  # names the class and how to provide it, as is
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+            MemoryError, OverflowError) as e:
+        layer = _innermost_layer(e.__traceback__)
+        where = "" if layer is None else \
+            f" (at layer {quote(getattr(layer, 'name', type(layer).__name__))})"
         raise FileFormatError(
-            f"Could not rebuild the model from config.json: {type(e).__name__}: {e}"
+            f"Could not rebuild the model from config.json{where}: {type(e).__name__}: "
+            f"{printable(e, 2000)}"
         ) from None
     return model
+
+
+def _innermost_layer(traceback):
+    """The deepest layer whose method was running where an error was raised (or None)."""
+    from profond.layers.base import Layer
+
+    layer = None
+    while traceback is not None:
+        candidate = traceback.tb_frame.f_locals.get("self")
+        if isinstance(candidate, Layer):
+            layer = candidate
+        traceback = traceback.tb_next
+    return layer
 
 
 def _build_config(model):
@@ -328,7 +380,8 @@ def _compile_config(model):
 
 def _compile_from_config(model, compile_config, custom_objects):
     if not isinstance(compile_config, dict):
-        raise FileFormatError(f"Expected compile_config to be a dict. Received: {compile_config!r}")
+        raise FileFormatError("Expected compile_config to be a dict. "
+                              f"Received: {quote(compile_config)}")
     try:
         with _custom_objects_scope(custom_objects):
             arguments = {
@@ -439,32 +492,19 @@ def _host_array(variable):
     return array if array.flags.c_contiguous else numpy.ascontiguousarray(array)
 
 
-def _safetensors_header(data, name):
-    """The JSON header of a safetensors blob, after checking its announced length."""
-    if len(data) < 8:
-        raise FileFormatError(f"{name} is truncated: {len(data)} bytes, not even a header.")
-    length = int.from_bytes(data[:8], "little")
-    if length > MAX_SAFETENSORS_HEADER or 8 + length > len(data):
-        raise FileFormatError(
-            f"{name} announces a header of {length} bytes, but holds {len(data) - 8} bytes "
-            f"(and at most {MAX_SAFETENSORS_HEADER} are allowed): the file is damaged."
-        )
-    return parse_json(data[8 : 8 + length], f"{name} (header)")
-
-
 def load_tensors(data, name):
     """``{key: array}`` from safetensors bytes, with a clear error when they are malformed."""
-    _safetensors_header(data, name)
-    safetensors = _safetensors()
-    try:
-        return safetensors.numpy.load(data)
-    except (safetensors.SafetensorError, KeyError, ValueError, TypeError) as e:
-        raise FileFormatError(f"{name} is not a valid safetensors file: {e}") from None
+    return limits.tensors_from_bytes(data, name)
+
+
+_DTYPE_CODES = {numpy.dtype(v): k for k, v in limits.DTYPES.items()}
 
 
 def _tensor_listing(data, name):
-    header = _safetensors_header(data, name)
-    rows = [(k, v.get("dtype"), v.get("shape")) for k, v in header.items() if k != "__metadata__"]
+    entries = getattr(data, "entries", None)  # read_archive(headers_only=...) parsed them
+    if entries is None:
+        entries = limits.safetensors_entries(data, name)
+    rows = [(e.name, _DTYPE_CODES[e.dtype], list(e.shape)) for e in entries]
     return sorted(rows, key=lambda row: _key_index(row[0], name))
 
 
@@ -472,7 +512,7 @@ def _key_index(key, name):
     match = re.match(r"(\d{1,9}):", key)
     if match is None:
         raise FileFormatError(
-            f"Expected keys like '0000:dense/kernel' in {name}. Received: {key!r}"
+            f"Expected keys like '0000:dense/kernel' in {name}. Received: {quote(key)}"
         )
     return int(match.group(1))
 
@@ -492,26 +532,26 @@ def assign_variables(variables, tensors, what, skip_mismatch=False, check_only=F
     problems = []  # (index, message), in order
     for i, variable in enumerate(variables):
         if i >= len(ordered):
-            problems.append((i, f"the model's variable '{_variable_name(variable)}' (#{i}, "
+            problems.append((i, f"the model's variable {quote(_variable_name(variable))} (#{i}, "
                                 f"shape {tuple(variable.shape)}) has no value in the file"))
             continue
         key, array = ordered[i]
         if tuple(array.shape) != tuple(variable.shape):
-            problems.append((i, f"Weight mismatch for variable '{_variable_name(variable)}': "
-                                f"expected shape {tuple(variable.shape)}, the file's '{key}' "
+            problems.append((i, f"Weight mismatch for variable {quote(_variable_name(variable))}: "
+                                f"expected shape {tuple(variable.shape)}, the file's {quote(key)} "
                                 f"has shape {tuple(array.shape)}."))
         elif numpy.dtype(array.dtype) != numpy.dtype(variable.dtype):
-            problems.append((i, f"Weight mismatch for variable '{_variable_name(variable)}': "
+            problems.append((i, f"Weight mismatch for variable {quote(_variable_name(variable))}: "
                                 f"expected dtype {numpy.dtype(variable.dtype)}, the file's "
-                                f"'{key}' has dtype {array.dtype}."))
+                                f"{quote(key)} has dtype {array.dtype}."))
     extra = len(ordered) - len(variables)
     if extra > 0 and not problems:
-        problems.append((len(variables), f"the file's '{ordered[len(variables)][0]}' (#"
-                                         f"{len(variables)}) has no variable in the model"))
+        problems.append((len(variables), f"the file's {quote(ordered[len(variables)][0])} (#"
+                                         f"{len(variables)}) has no variable in the model."))
     if problems and not skip_mismatch:
         count = (f" The file holds {len(ordered)} {what} and the model has {len(variables)}: "
                  "it was saved from a different architecture." if extra else "")
-        raise ValueError(problems[0][1] + count + " Nothing was loaded.")
+        raise FileFormatError(problems[0][1] + count + " Nothing was loaded.")
     if check_only:
         return
     if problems:
@@ -522,6 +562,24 @@ def assign_variables(variables, tensors, what, skip_mismatch=False, check_only=F
     for i, (variable, (_, array)) in enumerate(zip(variables, ordered)):
         if i not in bad:
             variable.assign(array)
+
+
+def bind_variables(variables, tensors):
+    """Make the arrays of ``tensors`` (checked by ``assign_variables(..., check_only=True)``)
+    the values of a freshly rebuilt model's ``variables``, in order, without copying them."""
+    xp = backend.default_module()
+    ordered = sorted(tensors.items(), key=lambda item: _key_index(item[0], "weights"))
+    for variable, (_, array) in zip(variables, ordered):
+        variable.data = xp.asarray(array)
+
+
+def _check_optimizer(model, entries):
+    """Refuse optimizer state whose count does not fit the model before reading it."""
+    count = len(_optimizer_variables(model)) or len(model.trainable_variables)
+    if len(entries) > 4 * count + 16:  # every optimizer keeps a few slots per variable
+        raise FileFormatError(f"The file holds {len(entries)} optimizer variables for a model "
+                              f"with {len(model.trainable_variables)} trainable variables: "
+                              "refused.")
 
 
 def _optimizer_variables(model):
@@ -542,6 +600,10 @@ def restore_optimizer(model, tensors):
         return
     if len(_optimizer_variables(model)) != len(tensors) and not getattr(optimizer, "built", True):
         optimizer.build(model.trainable_variables)
+    assign_variables(optimizer.variables, tensors, "optimizer variables", check_only=True)
+    from profond.saving.checkpoint import check_optimizer_state  # (it imports this module)
+
+    check_optimizer_state(optimizer, tensors)  # step count >= 0, finite learning rate
     assign_variables(optimizer.variables, tensors, "optimizer variables")
 
 
@@ -568,7 +630,7 @@ def check_metadata(members):
     if metadata.get("format") != "profond" or not isinstance(version, int) or version < 1:
         raise FileFormatError(
             "metadata.json does not describe a profond file. "
-            f"Received: format={metadata.get('format')!r}, format_version={version!r}"
+            f"Received: format={quote(metadata.get('format'))}, format_version={quote(version)}"
         )
     if version > FORMAT_VERSION:
         raise FileFormatError(
@@ -583,11 +645,9 @@ def _json_bytes(value):
 
 
 def parse_json(data, name):
-    """Parse one JSON member, which must hold an object; a ``FileFormatError`` otherwise."""
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise FileFormatError(f"{name} is not valid JSON: {e}") from None
+    """Parse one JSON member, which must hold an object; a ``FileFormatError`` otherwise.
+    Strict: a key given twice, ``NaN`` or ``Infinity`` are refused (see ``limits.loads_json``)."""
+    value = limits.loads_json(data, name)
     if not isinstance(value, dict):
         raise FileFormatError(
             f"Expected {name} to hold a JSON object. Received: {type(value).__name__}"
@@ -595,27 +655,92 @@ def parse_json(data, name):
     return value
 
 
-def read_archive(filepath, required=()):
-    """``{member name: bytes}`` of a profond zip, checked before anything is decompressed:
+class _Archive:
+    """An open profond zip whose directory was checked; members are read on demand, bounded."""
 
+    def __init__(self, filepath, zf):
+        self.filepath, self._zip = filepath, zf
+        self._infos = {info.filename: info for info in zf.infolist()}
+
+    def __contains__(self, name):
+        return name in self._infos
+
+    def read(self, name):
+        """The bytes of a member (JSON), at most its checked size."""
+        return _read_member(self._zip, self._infos[name])
+
+    def tensors(self, name, check=None):
+        """``{key: array}`` of a safetensors member: its header is validated and ``check``ed
+        before its data is read (see ``limits.read_safetensors``)."""
+        info = self._infos[name]
+        with self._zip.open(info) as f:
+            tensors = limits.read_safetensors(f, info.file_size, name, check)
+            if f.read(1):  # also makes zipfile check the CRC
+                raise FileFormatError(f"Member {name} holds more bytes than announced.")
+        return tensors
+
+
+@contextlib.contextmanager
+def open_archive(filepath, required=()):
+    """An ``_Archive`` for a profond zip, checked before anything is decompressed:
+
+    - a regular file (not a device or FIFO, even through a symlink);
     - the member names are among the known ones (so no path tricks), each at most once;
-    - each member's size is within ``MEMBER_LIMITS``, the total within ``MAX_TOTAL_BYTES``;
-    - no member decompresses more than ``MAX_COMPRESSION_RATIO`` times its stored size;
+    - each member's size is within ``MEMBER_LIMITS`` (``max_bytes`` for tensors), and within
+      what the file can hold: a stored member is as large as its stored bytes, a compressed one
+      at most ``max_compression_ratio`` times them (no "zip bomb");
     - no encryption, only the stored and deflate methods.
     """
     filepath = os.fspath(filepath)
+    f, size = limits.open_regular(filepath, "profond file")
     try:
-        with zipfile.ZipFile(filepath) as zf:
-            infos = zf.infolist()
-            _check_directory(filepath, infos, required)
-            return {info.filename: _read_member(zf, info) for info in infos}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as e:
+        with f, zipfile.ZipFile(f) as zf:
+            _check_directory(filepath, zf.infolist(), required, size)
+            yield _Archive(filepath, zf)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
+            NotImplementedError) as e:
         raise FileFormatError(
             f"{filepath} is not a valid profond file (not a zip, or damaged/truncated): {e}"
         ) from None
 
 
-def _check_directory(filepath, infos, required):
+def read_archive(filepath, required=(), headers_only=()):
+    """``{member name: bytearray}`` of a profond zip (see ``open_archive`` for the checks).
+
+    The members in ``headers_only`` hold only their safetensors header (enough for listing
+    them, never their data)."""
+    with open_archive(filepath, required) as archive:
+        members = {}
+        for name in archive._infos:
+            if name in headers_only:
+                members[name] = _read_safetensors_head(archive, name)
+            else:
+                members[name] = archive.read(name)
+        return members
+
+
+def _read_safetensors_head(archive, name):
+    """A safetensors member's first bytes, up to the end of its header (checked): what
+    ``_tensor_listing`` needs, without reading the tensors."""
+    info = archive._infos[name]
+    with archive._zip.open(info) as f:
+        prefix = f.read(8)
+        length = limits.header_length(prefix, name, info.file_size)
+        header = limits.read_exact(f, length, name)
+    entries = limits.parse_header(header, name, info.file_size - 8 - length)
+    return _HeaderOnly(prefix + bytes(header), entries)
+
+
+class _HeaderOnly(bytes):
+    """A safetensors member's header bytes, with its checked entries (for ``_tensor_listing``)."""
+
+    def __new__(cls, data, entries):
+        self = super().__new__(cls, data)
+        self.entries = entries
+        return self
+
+
+def _check_directory(filepath, infos, required, archive_size=None):
     names = [info.filename for info in infos]
     unknown = [n for n in names if n not in MEMBER_LIMITS]
     if unknown:
@@ -628,7 +753,7 @@ def _check_directory(filepath, infos, required):
     missing = [n for n in required if n not in names]
     if missing:
         raise FileFormatError(f"{filepath} is not a complete profond file: {missing} missing.")
-    total = 0
+    ratio = limit("max_compression_ratio")
     for info in infos:
         if info.flag_bits & 0x1:
             raise FileFormatError(f"{filepath}: member {info.filename} is encrypted.")
@@ -636,38 +761,41 @@ def _check_directory(filepath, infos, required):
             raise FileFormatError(
                 f"{filepath}: member {info.filename} uses an unsupported compression method."
             )
-        limit = MEMBER_LIMITS[info.filename]
-        if info.file_size > limit:
+        most = MEMBER_LIMITS[info.filename] or limit("max_bytes")
+        if info.file_size > most:
             raise FileFormatError(
                 f"{filepath}: member {info.filename} is {info.file_size} bytes, more than the "
-                f"{limit} allowed."
+                f"{most} allowed (see profond.saving.set_limits)."
             )
-        if info.file_size > MiB and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size:
+        if archive_size is not None and info.header_offset + info.compress_size > archive_size:
+            raise FileFormatError(
+                f"{filepath} is not a valid profond file (damaged/truncated): member "
+                f"{info.filename} announces {info.compress_size} stored bytes, more than the "
+                f"file holds."
+            )
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if (stored and info.file_size != info.compress_size) or (
+                info.file_size > MiB and info.file_size > ratio * info.compress_size):
             raise FileFormatError(
                 f"{filepath}: member {info.filename} would expand {info.compress_size} bytes "
                 f"into {info.file_size} (a 'zip bomb'?): refused."
             )
-        total += info.file_size
-    if total > MAX_TOTAL_BYTES:
-        raise FileFormatError(f"{filepath} would expand to {total} bytes: refused.")
 
 
 def _read_member(zf, info):
+    """Exactly the member's checked size (a ``bytearray``), in chunks; a longer member is an
+    error."""
     with zf.open(info) as f:
-        data = f.read(info.file_size + 1)  # never more than the size checked above
-    if len(data) != info.file_size:
-        raise FileFormatError(
-            f"Member {info.filename} holds {len(data)} bytes, not the {info.file_size} announced."
-        )
+        data = limits.read_exact(f, info.file_size, f"Member {info.filename}")
+        if f.read(1):  # also makes zipfile check the CRC
+            raise FileFormatError(f"Member {info.filename} holds more bytes than the "
+                                  f"{info.file_size} announced.")
     return data
 
 
-def _read_bounded_file(filepath, limit):
-    size = os.path.getsize(filepath)
-    if size > limit:
-        raise FileFormatError(f"{filepath} is {size} bytes, more than the {limit} allowed.")
-    with open(filepath, "rb") as f:
-        return f.read(limit + 1)
+def _read_bounded_file(filepath, most):
+    """The bytes of a small regular file, at most ``most``."""
+    return limits.read_small_file(filepath, most)
 
 
 def _write_archive(filepath, members):
@@ -684,19 +812,45 @@ def _write_archive(filepath, members):
 
 def _atomic_write(filepath, write):
     """Call ``write(binary_file)`` on a temporary file next to ``filepath``, then move it into
-    place with ``os.replace`` (atomic): readers see the old file or the new one, never half."""
+    place with ``os.replace`` (atomic): readers see the old file or the new one, never half.
+
+    The temporary file has one name per target, ``.<name>.tmp``, so a save killed midway leaves
+    at most one of them, which the next save of that target removes. It is created with the
+    process's umask (as ``open`` would), and an error (a read-only directory) names the target.
+    Two processes saving the same target at the same moment are not supported (one would remove
+    the other's temporary file).
+    """
     filepath = os.fspath(filepath)
-    directory = os.path.dirname(os.path.abspath(filepath))
+    directory, name = os.path.split(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".profond", dir=directory)
+    tmp = os.path.join(directory, _temporary_name(name))
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)  # left by a save that was killed
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as e:
+        raise type(e)(e.errno, f"Cannot save {filepath}: {e.strerror or e}", filepath) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, filepath)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+    with contextlib.suppress(OSError, AttributeError):  # the rename itself survives a crash
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _temporary_name(name):
+    """``.<name>.tmp``; a name too long for that is cut and told apart by its checksum."""
+    if len(name.encode("utf-8", "surrogateescape")) <= 200:
+        return f".{name}.tmp"
+    return f".{name[:100]}-{zlib.crc32(name.encode('utf-8', 'surrogateescape')):08x}.tmp"

@@ -35,9 +35,8 @@ from profond.saving.model_file import (
     _write_archive,
     assign_variables,
     check_metadata,
-    load_tensors,
+    open_archive,
     parse_json,
-    read_archive,
 )
 
 SUFFIX = ".profond"
@@ -177,10 +176,16 @@ class Checkpoint:
         if not os.path.exists(path):
             raise FileNotFoundError(f"Checkpoint.restore: no checkpoint at {save_path!r} "
                                     f"(looked for {path!r}).")
-        members = read_archive(path, required=(METADATA, WEIGHTS, TRAINING_STATE))
-        check_metadata(members)
-        layout = _read_layout(members[TRAINING_STATE])
-        tensors = load_tensors(members[WEIGHTS], os.path.basename(path))
+        with open_archive(path, required=(METADATA, WEIGHTS, TRAINING_STATE)) as archive:
+            check_metadata({METADATA: archive.read(METADATA)})
+            layout = _read_layout(archive.read(TRAINING_STATE))
+
+            def check(entries):  # before the tensors' bytes are read
+                if len(entries) != sum(layout.values()) + 1:
+                    raise FileFormatError(f"{path}: the variables do not match the listed "
+                                          "objects.")
+
+            tensors = archive.tensors(WEIGHTS, check=check)
         ordered = sorted(tensors.items(), key=lambda item: _key_index(item[0], path))
         chunks, start = {}, 0  # name -> {"0000:key": array} renumbered from 0
         for name, count in layout.items():

@@ -28,9 +28,9 @@ import warnings
 
 import numpy
 
-from profond.saving.model_file import MEMBER_LIMITS, WEIGHTS, FileFormatError, _atomic_write
+from profond.saving.limits import FileFormatError, limit, open_regular
+from profond.saving.model_file import _atomic_write
 
-_MAX_BYTES = MEMBER_LIMITS[WEIGHTS]
 _INTERNAL_ATTRIBUTES = {"_layers", "_own_variables", "_input_layer", "_inbound_nodes",
                         "_outbound_nodes", "_operations", "_nodes"}
 
@@ -128,33 +128,37 @@ def save_weights_h5(model, filepath):
     _atomic_write(filepath, write)
 
 
-def _read_file(filepath):
-    """``{"layers/dense/vars": {"0": array, ...}}`` from an HDF5 file, bounded and numeric."""
+def _datasets(h5, filepath):
+    """``{"layers/dense/vars": {"0": dataset, ...}}``: the file's datasets, not read yet.
+
+    Each must be a numeric ``vars/<i>`` dataset; at most ``max_tensors`` of them (counted while
+    walking, so a file of a million tiny datasets is refused early), in all at most
+    ``max_bytes`` (``profond.saving.set_limits``)."""
     h5py = _h5py()
-    groups, total = {}, 0
-    try:
-        with h5py.File(filepath, "r") as h5:
-            datasets = []
-            h5.visititems(lambda path, obj: datasets.append((path, obj))
-                          if isinstance(obj, h5py.Dataset) else None)
-            for path, dataset in datasets:
-                parent, _, key = path.rpartition("/")
-                if not (parent == "vars" or parent.endswith("/vars")) or not key.isdigit():
-                    raise FileFormatError(f"{filepath}: unexpected dataset {path!r}: not a Keras "
-                                          "3 .weights.h5 file (Keras 2's .h5 files are not "
-                                          "read).")
-                if dataset.dtype.kind not in "biuf":
-                    raise FileFormatError(f"{filepath}: dataset {path!r} is not numeric "
-                                          f"(dtype {dataset.dtype}).")
-                total += dataset.size * dataset.dtype.itemsize
-                if total > _MAX_BYTES:
-                    raise FileFormatError(f"{filepath} holds more than {_MAX_BYTES} bytes of "
-                                          "weights: refused.")
-            for path, dataset in datasets:
-                parent, _, key = path.rpartition("/")
-                groups.setdefault(parent, {})[key] = dataset[()]
-    except OSError as e:
-        raise FileFormatError(f"{filepath} is not a readable HDF5 file: {e}") from None
+    groups, count, total = {}, 0, 0
+    most_tensors, most_bytes = limit("max_tensors"), limit("max_bytes")
+
+    def visit(path, obj):
+        nonlocal count, total
+        if not isinstance(obj, h5py.Dataset):
+            return None
+        parent, _, key = path.rpartition("/")
+        if not (parent == "vars" or parent.endswith("/vars")) or not key.isdigit():
+            raise FileFormatError(f"{filepath}: unexpected dataset {path[:200]!r}: not a Keras "
+                                  "3 .weights.h5 file (Keras 2's .h5 files are not read).")
+        if obj.dtype.kind not in "biuf":
+            raise FileFormatError(f"{filepath}: dataset {path[:200]!r} is not numeric "
+                                  f"(dtype {obj.dtype}).")
+        count += 1
+        total += obj.size * obj.dtype.itemsize
+        if count > most_tensors or total > most_bytes:
+            raise FileFormatError(f"{filepath} holds more than {most_tensors} datasets or "
+                                  f"{most_bytes} bytes of weights: refused (see "
+                                  "profond.saving.set_limits).")
+        groups.setdefault(parent, {})[key] = obj
+        return None
+
+    h5.visititems(visit)
     return groups
 
 
@@ -165,9 +169,32 @@ def load_weights_h5(model, filepath, skip_mismatch=False):
     shape or dtype raises a ``ValueError`` naming the first mismatching variable (its path in
     the file, the expected and received shapes) and the model is left unchanged. With
     ``skip_mismatch=True`` what does not fit is skipped with a warning, the rest is loaded.
+    Only the datasets that fit the model are read (their shapes are compared first).
     """
+    h5py = _h5py()
+    filepath = os.fspath(filepath)
     table = variable_paths(model)
-    stored = _read_file(os.fspath(filepath))
+    f, _ = open_regular(filepath, ".weights.h5 file")
+    try:
+        with f, h5py.File(f, "r") as h5:
+            stored = _datasets(h5, filepath)
+            plan, problems = _match(table, stored)
+            if problems and not skip_mismatch:
+                raise FileFormatError(f"load_weights: {problems[0]} ({len(problems)} problem(s) in "
+                                 "all; nothing was loaded. Pass skip_mismatch=True to load the "
+                                 "rest.)")
+            values = [(variable, dataset[()]) for variable, dataset in plan]
+    except OSError as e:
+        raise FileFormatError(f"{filepath} is not a readable HDF5 file: {e}") from None
+    if problems:
+        warnings.warn(f"load_weights skipped {len(problems)} item(s): " + " ".join(problems[:5]),
+                      stacklevel=3)
+    for variable, value in values:
+        variable.assign(value.astype(numpy.dtype(variable.dtype), copy=False))
+
+
+def _match(table, stored):
+    """``(plan, problems)``: the ``(variable, dataset)`` pairs that fit, and what does not."""
     problems, plan = [], []
     for group_path, (name, variables) in table.items():
         values = stored.get(group_path, {})
@@ -189,13 +216,6 @@ def load_weights_h5(model, filepath, skip_mismatch=False):
             else:
                 plan.append((variable, value))
     extra = sorted(set(stored) - set(table))
-    problems += [f"The file's {path} has no layer in the model." for path in extra
+    problems += [f"The file's {path[:200]} has no layer in the model." for path in extra
                  if stored[path]]
-    if problems and not skip_mismatch:
-        raise ValueError(f"load_weights: {problems[0]} ({len(problems)} problem(s) in all; "
-                         "nothing was loaded. Pass skip_mismatch=True to load the rest.)")
-    if problems:
-        warnings.warn(f"load_weights skipped {len(problems)} item(s): " + " ".join(problems[:5]),
-                      stacklevel=3)
-    for variable, value in plan:
-        variable.assign(value.astype(numpy.dtype(variable.dtype), copy=False))
+    return plan, problems

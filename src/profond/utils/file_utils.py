@@ -4,27 +4,43 @@ One path for every download in profond (``get_file``, the dataset loaders):
 
 1. the file is looked for in the cache, ``$PROFOND_HOME/<cache_subdir>`` (``~/.profond/datasets``
    by default; ``/tmp/.profond`` when the home folder is read-only);
-2. a missing file (or one whose hash does not match) is downloaded to a temporary file in the same
-   folder, its size bounded, its hash checked, and only then renamed into place with
-   ``os.replace`` (atomic: an interrupted download never leaves half a file under the real name);
+2. a missing file (or one whose hash does not match) is downloaded to ``<name>.part`` in the same
+   folder, its size bounded, its time bounded (an overall deadline, not only a timeout per
+   read), its hash checked, and only then renamed into place with ``os.replace`` (atomic: an
+   interrupted download never leaves half a file under the real name). With a hash to check it
+   against, an interrupted download keeps its ``.part`` and the next attempt resumes it (an HTTP
+   ``Range`` request; a server without ranges sends the whole file again);
 3. offline, the error names the file, the address to fetch it from by hand and where to put it;
 4. archives are extracted into a temporary folder then renamed, refusing members that would land
    outside it (``../x``, absolute paths, links pointing out, device files).
 """
 
+import contextlib
 import hashlib
+import http.client
 import os
+import re
 import shutil
 import stat
 import tarfile
 import tempfile
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
 
+try:
+    import fcntl  # POSIX: lock a partial download against a second process
+except ImportError:  # Windows
+    fcntl = None
+
 MAX_BYTES = 4 * 2**30
 """Refuse downloads larger than this (4 GiB) unless a caller sets its own limit."""
+DEADLINE = 3600.0
+"""The longest one download may take (one hour), unless ``$PROFOND_DOWNLOAD_DEADLINE`` says
+otherwise (in seconds)."""
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".zip")
 
 
@@ -74,39 +90,181 @@ def offline_message(url, path):
     )
 
 
-def download(url, path, check=None, max_bytes=MAX_BYTES, timeout=60):
+def download_deadline():
+    """The longest a download may take, in seconds: ``$PROFOND_DOWNLOAD_DEADLINE`` if set, else
+    ``DEADLINE``."""
+    text = os.environ.get("PROFOND_DOWNLOAD_DEADLINE")
+    if not text:
+        return DEADLINE
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError("Expected $PROFOND_DOWNLOAD_DEADLINE to be a positive number of "
+                         f"seconds. Received: PROFOND_DOWNLOAD_DEADLINE={text!r}")
+    return value
+
+
+class _Busy(OSError):
+    """Another process holds the partial file: it is theirs, leave it alone."""
+
+
+@contextlib.contextmanager
+def _partial_file(part):
+    """``part`` opened for reading and writing (created if missing, never through a symbolic
+    link), locked so that a second process downloading the same file stops with a clear error."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(part, flags, 0o666), "r+b") as out:
+        if fcntl is not None:
+            try:
+                fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise _Busy(f"{part} is being written by another download of the same file: "
+                            "let it finish, then try again.") from None
+            try:
+                same = os.path.samestat(os.fstat(out.fileno()), os.stat(part))
+            except FileNotFoundError:
+                same = False
+            if not same:  # renamed into place by the download that held the lock before us
+                raise _Busy(f"{part} was just completed by another download: try again.")
+        yield out
+
+
+def _content_range_start(response):
+    """The first byte a 206 answer holds (``Content-Range: bytes 100-199/200`` → 100), and the
+    whole file's size (None when the server writes ``*``)."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*",
+                         response.headers.get("Content-Range", ""))
+    if match is None:
+        return None, None
+    return int(match.group(1)), None if match.group(2) == "*" else int(match.group(2))
+
+
+def _receive(url, out, max_bytes, timeout, end, resume):
+    """Write the bytes of ``url`` into the open file ``out``: appended to what it holds (an HTTP
+    ``Range`` request) when ``resume`` and the server agrees, from the start otherwise. Returns
+    the size it resumed from (0 for a full download)."""
+    out.seek(0, os.SEEK_END)
+    offset = out.tell() if resume else 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    wait = max(end - time.monotonic(), 0.001)  # a read never waits past the deadline
+    wait = wait if timeout is None else min(timeout, wait)
+    try:
+        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                          timeout=wait)
+    except urllib.error.HTTPError as error:
+        if error.code != 416 or not offset:
+            raise
+        # NOTE: "range not satisfiable": the partial file is not a prefix of what the server
+        # holds now (the file changed, or the part is complete). Start again from nothing.
+        offset = 0
+        response = urllib.request.urlopen(url, timeout=wait)
+    with response:
+        total = None
+        if offset and getattr(response, "status", None) == 206:
+            start, total = _content_range_start(response)
+            if start != offset:
+                raise OSError(f"the server answered a request for the bytes from {offset} on "
+                              f"with {response.headers.get('Content-Range')!r}")
+        else:  # a full answer: the server (or a file:// URL) ignored the Range header
+            offset = 0
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+        if total is not None and total > max_bytes:
+            raise ValueError(f"{url} is {total} B, larger than the limit of {max_bytes} B.")
+        out.seek(offset)
+        out.truncate()
+        read = getattr(response, "read1", response.read)  # read1: at most one network read
+        size = offset
+        while chunk := read(2**16):
+            size += len(chunk)
+            if size > max_bytes:
+                raise ValueError(f"{url} is larger than the limit of {max_bytes} B.")
+            out.write(chunk)
+            if time.monotonic() > end:
+                raise TimeoutError(f"the download did not finish within its deadline "
+                                   f"({size:,} of {total or '?'} bytes received)")
+        if total is not None and size != total:
+            raise OSError(f"the connection closed after {size:,} of {total:,} bytes")
+    out.flush()
+    return offset
+
+
+def download(url, path, check=None, max_bytes=MAX_BYTES, timeout=60, deadline=None,
+             resume=False):
     """Download ``url`` to ``path`` atomically; return ``path``.
 
-    The bytes go to a temporary file in ``path``'s folder; ``check(tmp_path)`` (if given) must
-    accept it (it raises ``ValueError`` otherwise); then ``os.replace`` moves it onto ``path``. A
-    file larger than ``max_bytes`` or refused by ``check`` is removed and a ``ValueError`` raised;
-    a network failure raises an ``OSError`` saying how to fetch the file by hand.
+    The bytes go to ``<path>.part`` next to ``path``; ``check(part)`` (if given) must accept the
+    complete file (it raises ``ValueError`` otherwise); only then does ``os.replace`` give it its
+    name. A file larger than ``max_bytes`` or refused by ``check`` is removed and a ``ValueError``
+    raised; a network failure raises an ``OSError`` saying how to fetch the file by hand.
+
+    Args:
+        timeout: the longest wait for the server (to connect, or between two reads), in seconds.
+        deadline: the longest the whole download may take, in seconds (``download_deadline()``
+            by default: ``$PROFOND_DOWNLOAD_DEADLINE``, else ``DEADLINE``): a server that
+            trickles bytes cannot hold the caller forever. Past it, a ``TimeoutError``.
+        resume: keep ``<path>.part`` when the download stops half way (a cut connection, the
+            deadline, Ctrl-C), and continue it next time with an HTTP ``Range`` request; a server
+            that does not support ranges sends the whole file again. Only for a ``check`` that
+            verifies the content (a hash): a resumed file joins two downloads, so one that fails
+            the check is downloaded once more from the start.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
+    part = path.with_name(path.name + ".part")
+    deadline = download_deadline() if deadline is None else float(deadline)
+    if not 0 < deadline < float("inf"):
+        raise ValueError("download: expected `deadline` to be a positive number of seconds. "
+                         f"Received: deadline={deadline}")
+    end = time.monotonic() + deadline
+    keep = False  # whether the partial file is worth keeping for the next attempt
     try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    received = 0
-                    while chunk := response.read(2**20):
-                        received += len(chunk)
-                        if received > max_bytes:
-                            raise ValueError(f"{url} is larger than the limit of {max_bytes} B.")
-                        out.write(chunk)
-            except OSError as error:  # URLError, HTTPError, timeouts, a missing file:// path
-                raise OSError(
-                    f"Could not download {path.name} from {url}: {error}. "
-                    + offline_message(url, path)
-                ) from error
-        if check is not None:
-            check(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        with _partial_file(part) as out:
+            for attempt in range(2):
+                try:
+                    resumed = _receive(url, out, max_bytes, timeout, end, resume)
+                except (OSError, http.client.HTTPException) as error:
+                    keep = resume and out.tell() > 0
+                    raise _download_error(error, url, path, part if keep else None) from error
+                try:
+                    if check is not None:
+                        check(os.fspath(part))
+                except ValueError:
+                    if resumed and attempt == 0:  # the older half may be stale: once more, whole
+                        out.seek(0)
+                        out.truncate()
+                        continue
+                    raise
+                break
+            if fcntl is not None:  # renamed while still locked: no other download slips in
+                os.replace(part, path)
+        if fcntl is None:  # Windows renames no open file
+            os.replace(part, path)
+    except BaseException as error:
+        if not (keep or isinstance(error, _Busy) or resume and
+                isinstance(error, KeyboardInterrupt)):
+            with contextlib.suppress(OSError):
+                os.remove(part)
+        raise
     return path
+
+
+def _download_error(error, url, path, part):
+    """The ``OSError`` (a ``TimeoutError`` past the deadline) that says why ``url`` could not be
+    downloaded and what to do: resume later, raise the deadline, or fetch the file by hand."""
+    reason = error
+    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+        reason = error.reason  # the underlying problem (no route, name not resolved ...)
+    message = f"Could not download {path.name} from {url}: {reason}."
+    if part is not None:
+        message += (f" The bytes received are kept in {part}: the next attempt continues from "
+                    "there.")
+    if isinstance(error, TimeoutError) and "deadline" in str(error):
+        message += " Set $PROFOND_DOWNLOAD_DEADLINE (seconds) to allow more time."
+    kind = TimeoutError if isinstance(error, TimeoutError) else OSError
+    return kind(message + " " + offline_message(url, path))
 
 
 # --- archives ------------------------------------------------------------------------------------
@@ -248,7 +406,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
                     "or corrupted download). It was not kept."
                 )
 
-        download(origin, archive, check)
+        download(origin, archive, check, resume=file_hash is not None)
     if untar or extract:
         if fresh or not unpacked.is_dir():
             extract_archive(archive, unpacked, archive_format)
@@ -258,6 +416,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 
 __all__ = [
     "download",
+    "download_deadline",
     "extract_archive",
     "get_file",
     "hash_file",

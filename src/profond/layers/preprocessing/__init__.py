@@ -1,5 +1,5 @@
-"""Preprocessing layers: feature normalization and encodings, image resizing and cropping, and
-data augmentation (active only while training)."""
+"""Preprocessing layers: feature normalization and encodings, text vectorization and vocabulary
+lookups, image resizing and cropping, and data augmentation (active only while training)."""
 
 from profond.layers.preprocessing.augmentation import (
     RandomBrightness,
@@ -10,6 +10,7 @@ from profond.layers.preprocessing.augmentation import (
     RandomZoom,
 )
 from profond.layers.preprocessing.image import CenterCrop, RandomCrop, Resizing
+from profond.layers.preprocessing.lookup import IntegerLookup, StringLookup
 from profond.layers.preprocessing.normalization import (
     CategoryEncoding,
     Discretization,
@@ -17,9 +18,11 @@ from profond.layers.preprocessing.normalization import (
     Normalization,
     Rescaling,
 )
+from profond.layers.preprocessing.text import TextVectorization
 
 __all__ = [
     "CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Normalization",
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
 ]
+__all__ += ["IntegerLookup", "StringLookup", "TextVectorization"]  # issue 17
