@@ -50,3 +50,16 @@ def test_a_masked_bag_of_embeddings_trains():
 
 def test_input_dtype_string_is_tf_string():
     assert pf.keras.Input((1,), dtype="string").dtype == pf.keras.Input((1,), dtype=pf.string).dtype
+
+
+def test_symbolic_calls_without_a_run_on_zeros_keep_shapes_and_masks():
+    """Dense, Dropout and Activation find their output from compute_output_shape (no run on
+    zeros) and carry the mask over, as running them would."""
+    inputs = pf.keras.Input((4,), dtype="int64")
+    h = L.Embedding(5, 3, mask_zero=True)(inputs)
+    for layer in (L.Dense(6), L.Dropout(0.5), L.Activation("tanh")):
+        h = layer(h)
+        assert h.shape == (None, 4, 6) and h._keras_mask.shape == (None, 4)
+    model = pf.keras.Model(inputs, L.GlobalAveragePooling1D()(h))
+    out = model.predict(TOKENS, verbose=0)
+    assert out.shape == (2, 6) and np.isfinite(out).all()

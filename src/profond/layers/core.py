@@ -57,6 +57,7 @@ class Dense(Layer):
     [(4, 3), (3,)]
     """
 
+    _shape_is_enough = True  # symbolic calls: compute_output_shape, no run on zeros
     supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -134,6 +135,7 @@ class Activation(Layer):
     array([[0., 2.]], dtype=float32)
     """
 
+    _shape_is_enough = True  # symbolic calls: compute_output_shape, no run on zeros
     supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, activation, **kwargs):
@@ -243,6 +245,7 @@ class Dropout(Layer):
            [1., 1., 1.]], dtype=float32)
     """
 
+    _shape_is_enough = True  # symbolic calls: compute_output_shape, no run on zeros
     supports_masking = True  # the output keeps the input's mask
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):

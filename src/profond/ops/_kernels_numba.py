@@ -5,7 +5,7 @@
 which NumPy writes as one strided slice-add per kernel offset (kh·kw passes over the output);
 compiled, it is one pass over ``cols``, about twice as fast for a 3×3 kernel.
 
-``usable(...)`` is False when numba is not installed or ``PROFOND_NUMBA=0`` is set, and the
+``usable(...)`` is False when numba is not installed or ``PROFOND_JIT=0`` is set, and the
 NumPy loop of ``conv.py`` runs (both are tested to give the same numbers). numba is imported on
 the first call, not with profond, and the loop is compiled once per dtype and cached on disk
 (``cache=True``: about a second the first time, a few milliseconds after). It releases the GIL, so
@@ -18,7 +18,7 @@ passes over the kh·kw strided views.)
 import importlib.util
 import os
 
-ENABLED = (os.environ.get("PROFOND_NUMBA", "1") != "0"
+ENABLED = (os.environ.get("PROFOND_JIT", "1") != "0"
            and importlib.util.find_spec("numba") is not None)
 _compiled = {}
 

@@ -136,11 +136,11 @@ def read_small_file(filepath, max_bytes, what="file"):
 def _no_duplicates(pairs):
     """``object_pairs_hook``: a key given twice is refused (``json`` would keep the last one, so
     ``"units": 8, "units": 1000000000`` would read as a billion units where a viewer shows 8)."""
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise FileFormatError(f"the key {key[:80]!r} appears twice in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise FileFormatError(f"the key {key[:80]!r} appears twice in one object")
     return result
 
 
