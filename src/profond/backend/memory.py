@@ -15,6 +15,7 @@ elsewhere the function does nothing and returns False.
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
@@ -23,6 +24,7 @@ MMAP_THRESHOLD = 64 << 20
 TRIM_THRESHOLD = 256 << 20
 
 
+@functools.lru_cache(maxsize=1)
 def _glibc():
     """The C library when it is glibc (it has ``mallopt`` and ``gnu_get_libc_version``)."""
     if not sys.platform.startswith("linux"):

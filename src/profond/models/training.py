@@ -21,6 +21,7 @@ metrics are updated without recording any graph.
 """
 
 import math
+import os
 import warnings
 
 import numpy
@@ -30,6 +31,7 @@ from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
 from profond.autodiff.tensor import Tensor
+from profond.backend.memory import keep_freed_memory
 from profond.callbacks.base import Callback, CallbackList, History
 from profond.callbacks.progbar import ProgbarLogger
 from profond.layers.base import _flatten, _map
@@ -466,8 +468,14 @@ class Trainer:
         >>> h = model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=2, verbose=0)
         >>> len(h.history["loss"])
         2
+
+        Training keeps freed array memory in the process for the next step
+        (``profond.backend.memory.keep_freed_memory``: no fresh zero-filled pages each step;
+        resident memory stays near its peak), unless ``PROFOND_KEEP_MEMORY=0``.
         """
         self._assert_compiled()
+        if os.environ.get("PROFOND_KEEP_MEMORY", "1") != "0":
+            keep_freed_memory()
         _check_x(x, "fit")
         verbose = _check_verbose(verbose, "fit")
         batch_size = check.positive_int("batch_size", batch_size, "fit", allow_none=True)
