@@ -3,6 +3,7 @@
     python bench/run_all.py                   # everything, 3 repetitions, writes RESULTS.md
     python bench/run_all.py --only cnn_fit    # cases whose name contains "cnn_fit", no writing
     python bench/run_all.py --quick           # a smoke run: 1 repetition, few calls, no writing
+    python bench/run_all.py --rewrite         # RESULTS.md again from results.json and NOTES.md
 
 Nothing else should run meanwhile: the numbers are medians of fresh processes, but a busy
 machine still shifts them. RESULTS.md = the generated tables, then NOTES.md (written by hand).
@@ -80,7 +81,7 @@ backend's speed against PyTorch CUDA is not measured here.
               "engine": "The engine alone", "fashion_mnist": "Real data"}
     body = [head]
     for module, rs in by_module.items():
-        doc = importlib.import_module(module).__doc__.strip().splitlines()[0]
+        doc = " ".join(importlib.import_module(module).__doc__.strip().split("\n\n")[0].split())
         body.append(f"## {titles.get(module, module)}\n\n{doc}\n\n{table(rs)}\n")
     notes = HERE / "NOTES.md"
     if notes.exists():
@@ -95,7 +96,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run, nothing written")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rewrite", action="store_true",
+                        help="rewrite RESULTS.md from results.json and NOTES.md, run nothing")
     args = parser.parse_args(argv)
+    if args.rewrite:
+        results = json.loads((HERE / "results.json").read_text())
+        write_results(results, HERE / "RESULTS.md")
+        return results
     print(f"machine: {machine()}", flush=True)
     results = []
     for module in MODULES:
