@@ -6,6 +6,7 @@ than recomputing, and stay differentiable, so second derivatives still work.
 """
 
 import math
+import os
 
 import numpy
 
@@ -252,6 +253,29 @@ class SigmoidCrossEntropy(Function):
 # --- normalization -------------------------------------------------------------------------------
 
 
+# The compiled batch normalization of ``norm_jit`` (numba), when installed and not switched off
+# by ``PROFOND_JIT=0``; ``_NORM_JIT`` holds the module, or None once its import failed.
+USE_NORM_JIT = os.environ.get("PROFOND_JIT", "1") != "0"
+_NORM_JIT = []
+
+
+def _norm_kernels(x, axes, *params):
+    """``norm_jit`` when it applies: NumPy float32/float64 x normalized over every axis but the
+    last, γ and β of that dtype with one value per feature."""
+    if not (USE_NORM_JIT and type(x) is numpy.ndarray and x.dtype.char in "fd" and x.ndim >= 2
+            and tuple(axes) == tuple(range(x.ndim - 1))
+            and all(type(p) is numpy.ndarray and p.dtype == x.dtype and p.size == x.shape[-1]
+                    for p in params)):
+        return None
+    if not _NORM_JIT:
+        try:
+            from profond.ops import norm_jit
+        except ImportError:
+            norm_jit = None
+        _NORM_JIT.append(norm_jit)
+    return _NORM_JIT[0]
+
+
 class Normalize(FusedFunction):
     """y = γ ⊙ (x − μ) / √(σ² + ε) + β, with μ and σ² the mean and (biased) variance of x over
     ``axes`` (batch normalization: all axes but the channels; layer normalization: the features).
@@ -265,6 +289,17 @@ class Normalize(FusedFunction):
         self.axes, self.epsilon = axes, epsilon
 
     def forward(self, x, gamma, beta):
+        kernels = _norm_kernels(x, self.axes, gamma, beta)
+        if kernels is not None:
+            stat = (1,) * (x.ndim - 1) + (x.shape[-1],)
+            x2 = numpy.ascontiguousarray(x).reshape(-1, x.shape[-1])
+            xhat, y = numpy.empty_like(x2), numpy.empty_like(x2)
+            mean, var, inv = kernels.forward(x2, gamma.reshape(-1), beta.reshape(-1),
+                                             float(self.epsilon), xhat, y)
+            self.mean = mean.astype(x.dtype).reshape(stat)
+            self.var = var.astype(x.dtype).reshape(stat)
+            self.saved = (xhat.reshape(x.shape), inv.astype(x.dtype).reshape(stat))
+            return y.reshape(x.shape)
         xp = array_module(x)
         self.mean = x.mean(axis=self.axes, keepdims=True)
         xhat = x - self.mean
@@ -279,6 +314,17 @@ class Normalize(FusedFunction):
         x, gamma, beta = self.inputs
         gamma = gamma.data
         lead = (1,) * (xhat.ndim - gamma.ndim)
+        kernels = _norm_kernels(xhat, self.axes, gamma)
+        if kernels is not None and type(gy) is numpy.ndarray and gy.dtype == xhat.dtype \
+                and gy.shape == xhat.shape:
+            c = xhat.shape[-1]
+            gx = numpy.empty(xhat.shape, xhat.dtype)
+            sum_gx, sum_g = kernels.backward(
+                numpy.ascontiguousarray(gy).reshape(-1, c), xhat.reshape(-1, c),
+                gamma.reshape(-1), inv.reshape(-1), gx.reshape(-1, c))
+            stat = inv.shape
+            return (gx, SumTo(gamma.shape).forward(sum_gx.astype(gx.dtype).reshape(stat)),
+                    SumTo(beta.shape).forward(sum_g.astype(gx.dtype).reshape(stat)))
         if all((lead + gamma.shape)[a] == 1 for a in self.axes):
             # γ constant over the averaged axes (batch norm): mean(g) = γ mean(∂L/∂y), and the
             # same for g ⊙ x̂, so the two sums that ∂L/∂γ and ∂L/∂β need give ∂L/∂x too:
