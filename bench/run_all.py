@@ -2,6 +2,7 @@
 
     python bench/run_all.py                   # everything, 3 repetitions, writes RESULTS.md
     python bench/run_all.py --only cnn_fit    # cases whose name contains "cnn_fit", no writing
+    python bench/run_all.py --only cnn_fit --update   # ... and their rows replaced in RESULTS.md
     python bench/run_all.py --quick           # a smoke run: 1 repetition, few calls, no writing
     python bench/run_all.py --rewrite         # RESULTS.md again from results.json and NOTES.md
 
@@ -74,6 +75,11 @@ Peak RSS is the process's whole peak resident memory (`ru_maxrss`: library, data
 GPU: no machine with a GPU was lent to this project when these were measured, so the CuPy
 backend's speed against PyTorch CUDA is not measured here.
 """
+    again = [f"`{r['case']}` ({r['remeasured'].replace('T', ' ')})" for r in results
+             if r.get("remeasured")]
+    if again:
+        head += (f"\nMeasured again after the full run (a change to profond since): "
+                 f"{', '.join(again)}.\n")
     by_module = {}
     for r in results:
         by_module.setdefault(r["module"], []).append(r)
@@ -96,6 +102,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run, nothing written")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: put the new rows into RESULTS.md (the others kept)")
     parser.add_argument("--rewrite", action="store_true",
                         help="rewrite RESULTS.md from results.json and NOTES.md, run nothing")
     args = parser.parse_args(argv)
@@ -111,7 +119,13 @@ def main(argv=None):
                 results.append(run_case(module, name, repeats=1 if args.quick else args.repeats,
                                         threads=args.threads, quick=args.quick,
                                         log=lambda s: print(s, flush=True)))
-    if not args.only and not args.quick:
+    if args.only and args.update and not args.quick:
+        # Measured again: these cases replace their rows of the last full run.
+        stamp = datetime.datetime.now().isoformat(timespec="minutes")
+        fresh = {r["case"]: dict(r, remeasured=stamp) for r in results}
+        old = json.loads((HERE / "results.json").read_text())
+        results = [fresh.get(r["case"], r) for r in old]
+    if (not args.only or args.update) and not args.quick:
         write_results(results, HERE / "RESULTS.md")
         print(f"wrote {HERE / 'RESULTS.md'}")
     return results
