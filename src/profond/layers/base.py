@@ -753,23 +753,30 @@ class Layer:
         and the default ``compute_mask``) and computes its output shape itself, of a class that
         says its weights are all made in ``build`` (``_shape_is_enough``, not inherited)."""
         cls = type(self)
-        return (cls.__dict__.get("_shape_is_enough", False) and self.supports_masking
+        fits = _SHAPE_IS_ENOUGH.get(cls)
+        if fits is None:
+            fits = _SHAPE_IS_ENOUGH[cls] = bool(
+                cls.__dict__.get("_shape_is_enough", False)
                 and cls.compute_mask is Layer.compute_mask
-                and cls.compute_output_shape is not Layer.compute_output_shape
-                and len(args) == 1 and not kwargs and isinstance(inputs, KerasTensor)
-                and str(inputs.dtype).startswith("float") and self.dtype.startswith("float"))
+                and cls.compute_output_shape is not Layer.compute_output_shape)
+        return (fits and self.supports_masking and len(args) == 1 and not kwargs
+                and isinstance(inputs, KerasTensor) and self.dtype.startswith("float")
+                and str(inputs.dtype).startswith("float"))
 
     def _symbolic_call(self, args, kwargs):
         """Calling a layer on KerasTensors: build it, infer the outputs, record a ``Node``."""
         inputs = args[0]
         self._check_input_count(inputs)
-        shapes = _map(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
-        if isinstance(shapes, tuple) and not isinstance(inputs, KerasTensor):
-            shapes = list(shapes)
+        if len(args) == 1 and not kwargs and isinstance(inputs, KerasTensor):  # the usual call
+            shapes, has_mask = inputs.shape, inputs._keras_mask is not None
+        else:
+            shapes = _map(lambda t: t.shape if isinstance(t, KerasTensor) else None, inputs)
+            if isinstance(shapes, tuple) and not isinstance(inputs, KerasTensor):
+                shapes = list(shapes)
+            has_mask = any(isinstance(t, KerasTensor) and t._keras_mask is not None
+                           for t in _flatten([list(args), kwargs]))
         self._maybe_build(shapes)
         self._check_inputs(shapes)
-        has_mask = any(isinstance(t, KerasTensor) and t._keras_mask is not None
-                       for t in _flatten([list(args), kwargs]))
         if (type(self).compute_output_shape is not Layer.compute_output_shape and len(args) == 1
                 and not kwargs and not has_mask and not self.supports_masking):
             outputs = _shapes_to_tensors(self.compute_output_shape(shapes), self.dtype)
@@ -875,6 +882,7 @@ class Layer:
 
 
 _TRACKED += (Layer,)
+_SHAPE_IS_ENOUGH = {}  # class → whether its symbolic calls may skip the run on zeros
 
 
 @functools.lru_cache(maxsize=64)

@@ -47,8 +47,11 @@ class Node:
         self.args = tuple(args)
         self.kwargs = dict(kwargs)
         self.outputs = outputs
-        self.input_tensors = [t for t in _flatten([list(self.args), self.kwargs])
-                              if isinstance(t, KerasTensor)]
+        if len(self.args) == 1 and not kwargs and isinstance(self.args[0], KerasTensor):
+            self.input_tensors = [self.args[0]]  # the usual call: one tensor
+        else:
+            self.input_tensors = [t for t in _flatten([list(self.args), self.kwargs])
+                                  if isinstance(t, KerasTensor)]
         self.output_tensors = _flatten(outputs)
         self.index = len(layer._inbound_nodes)
         layer._inbound_nodes.append(self)

@@ -55,7 +55,8 @@ def _shape_text(shape):
 
 
 def _type_name(layer):
-    return printable(getattr(layer, "class_name", None) or type(layer).__name__, NAME_LIMIT)
+    own = layer.class_name if hasattr(type(layer), "class_name") else None  # op layers
+    return printable(own or type(layer).__name__, NAME_LIMIT)
 
 
 def _name(layer):
