@@ -282,11 +282,11 @@ def test_narrow_and_wide_paths_agree(monkeypatch):
 @pytest.fixture(params=["numpy", "numba"])
 def col2im_backend(request, monkeypatch):
     """Run a test with the NumPy col2im, then with the compiled one (when numba is installed)."""
-    from profond.ops import _kernels_numba
+    from profond.backend import jit
 
     if request.param == "numba":
         pytest.importorskip("numba")
-    monkeypatch.setattr(_kernels_numba, "ENABLED", request.param == "numba")
+    monkeypatch.setattr(jit, "ENABLED", request.param == "numba")
     return request.param
 
 

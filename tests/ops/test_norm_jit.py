@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import profond as pf
+from profond.backend import jit as backend_jit
 from profond.ops import nn as N
 from profond.testing import gradcheck
 
@@ -15,8 +16,8 @@ pytest.importorskip("numba")
 def _bn_grads(x, jit, seed=1):
     """Output and gradients (x, γ, β) of a BatchNormalization in training, the compiled kernels
     on or off."""
-    old = N.USE_NORM_JIT
-    N.USE_NORM_JIT = jit
+    old = backend_jit.ENABLED
+    backend_jit.ENABLED = jit
     try:
         pf.set_seed(0)
         layer = pf.keras.layers.BatchNormalization(
@@ -31,7 +32,7 @@ def _bn_grads(x, jit, seed=1):
         stats = [layer.moving_mean.numpy(), layer.moving_variance.numpy()]
         return [y.numpy()] + [g.numpy() for g in grads] + stats
     finally:
-        N.USE_NORM_JIT = old
+        backend_jit.ENABLED = old
 
 
 @pytest.mark.parametrize("shape", [(16, 5, 5, 3), (64, 7), (4, 3, 2, 5, 6)])

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import profond as pf
-from profond.ops import recurrent
+from profond.backend import jit as backend_jit
 from profond.ops.recurrent import gru, lstm, simple_rnn
 from profond.testing import check_against_torch, gradcheck, gradgradcheck
 
@@ -16,7 +16,7 @@ B, T, D, H = 3, 4, 5, 2
 @pytest.fixture(autouse=True, params=[True, False], ids=["jit", "numpy"])
 def lstm_path(request, monkeypatch):
     """Every test twice: the compiled LSTM kernels (when numba is installed) and the NumPy path."""
-    monkeypatch.setattr(recurrent, "USE_JIT", request.param)
+    monkeypatch.setattr(backend_jit, "ENABLED", request.param)
 
 
 def weights(gates):

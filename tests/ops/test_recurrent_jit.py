@@ -8,6 +8,7 @@ import pytest
 
 import profond as pf
 from profond import layers
+from profond.backend import jit as backend_jit
 from profond.ops import recurrent
 from profond.ops.recurrent import GRUGates, LSTMGates, gru, lstm
 
@@ -17,9 +18,9 @@ TOL = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1
 
 def both_paths(fn, monkeypatch):
     """fn() with the compiled kernels, then with the NumPy path."""
-    monkeypatch.setattr(recurrent, "USE_JIT", True)
+    monkeypatch.setattr(backend_jit, "ENABLED", True)
     jit = fn()
-    monkeypatch.setattr(recurrent, "USE_JIT", False)
+    monkeypatch.setattr(backend_jit, "ENABLED", False)
     return jit, fn()
 
 
@@ -150,8 +151,8 @@ def test_float32_exp_is_accurate_and_gates_saturate_without_inf_or_nan(jit):
 
 def test_numpy_path_runs_when_numba_is_missing(monkeypatch):
     """Without numba (the module list holds None), the layer still runs, on NumPy."""
-    monkeypatch.setattr(recurrent, "USE_JIT", True)
-    monkeypatch.setattr(recurrent, "_jit_module", [None])
+    monkeypatch.setattr(backend_jit, "ENABLED", True)
+    monkeypatch.setitem(backend_jit._loaded, recurrent._import_kernels, None)
     x = rng.standard_normal((2, 3, 4)).astype("float32")
     seq, h, c = lstm(x, *(pf.constant(rng.standard_normal(s).astype("float32"))
                           for s in ((4, 8), (2, 8), (8,))))

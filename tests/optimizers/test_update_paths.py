@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import profond as pf
+from profond.backend import jit as backend_jit
 from profond.optimizers import adam
 
 SHAPES = [(37, 19), (19,), (5, 3, 2), ()]
@@ -14,7 +15,7 @@ SHAPES = [(37, 19), (19,), (5, 3, 2), ()]
 
 def train(monkeypatch, use_jit, dtype, steps=60, order="C", **kwargs):
     """Weights and optimizer state after ``steps`` Adam steps on fixed random gradients."""
-    monkeypatch.setattr(adam, "USE_JIT", use_jit)
+    monkeypatch.setattr(backend_jit, "ENABLED", use_jit)
     rng = np.random.default_rng(7)
     variables = [pf.Variable(np.asarray(rng.standard_normal(s), dtype=dtype, order=order))
                  for s in SHAPES]
@@ -44,7 +45,7 @@ def test_compiled_adam_is_bitwise_the_numpy_path(kernel, monkeypatch, dtype, kwa
 
 
 def test_compiled_adam_is_used_only_where_it_applies(kernel, monkeypatch):
-    monkeypatch.setattr(adam, "USE_JIT", True)
+    monkeypatch.setattr(backend_jit, "ENABLED", True)
     c = np.zeros((3, 2), np.float32)
     assert adam._jit_kernels(c, c) is kernel
     assert adam._jit_kernels(np.asfortranarray(c), c) is None  # updated in place: needs C order
@@ -55,7 +56,7 @@ def test_compiled_adam_is_used_only_where_it_applies(kernel, monkeypatch):
 def test_amsgrad_max_spreads_nan_as_numpy(kernel, monkeypatch):
     """v̂ ← max(v̂, v) gives NaN where either is NaN, on both paths (np.maximum's rule)."""
     def step(use_jit):
-        monkeypatch.setattr(adam, "USE_JIT", use_jit)
+        monkeypatch.setattr(backend_jit, "ENABLED", use_jit)
         w = pf.Variable(np.ones(3, np.float32))
         opt = pf.optimizers.Adam(amsgrad=True)
         opt.apply_gradients([(np.array([1.0, np.nan, 2.0], np.float32), w)])
@@ -69,7 +70,7 @@ def test_amsgrad_max_spreads_nan_as_numpy(kernel, monkeypatch):
 @pytest.mark.parametrize("case", ["numba missing", "Fortran-ordered variables"])
 def test_numpy_path_where_the_kernel_does_not_apply(monkeypatch, case):
     if case == "numba missing":
-        monkeypatch.setattr(adam, "_jit_module", [None])
+        monkeypatch.setitem(backend_jit._loaded, adam._import_kernels, None)
         got = train(monkeypatch, True, "float32")
     else:
         got = train(monkeypatch, True, "float32", order="F")
@@ -86,7 +87,7 @@ def test_numpy_path_where_the_kernel_does_not_apply(monkeypatch, case):
 def test_every_optimizer_updates_a_scalar_variable(monkeypatch, use_jit, name, kwargs):
     """A 0-d variable (a learned temperature, a scale) moves as the same value in a (1,) array,
     and stays a 0-d array (NumPy turns 0-d temporaries into scalars: no ``out=`` into those)."""
-    monkeypatch.setattr(adam, "USE_JIT", use_jit)
+    monkeypatch.setattr(backend_jit, "ENABLED", use_jit)
     scalar, vector = pf.Variable(np.float32(1.5)), pf.Variable(np.array([1.5], np.float32))
     opt_s, opt_v = (getattr(pf.optimizers, name)(learning_rate=0.1, **kwargs) for _ in range(2))
     for g in (0.5, -2.0, 0.25):

@@ -13,7 +13,7 @@ the three (this is what makes second derivatives work):
   ∂L/∂x = col2im(gy · Wᵀ)                        (conv2d_input_grad, = a transposed convolution)
 col2im adds each of the kh·kw kernel offsets' contributions back with one strided slice-add per
 offset (kh·kw vectorized adds, no per-element loop; one compiled pass when numba is installed,
-``_kernels_numba``).
+``conv_jit``).
 
 NOTE (speed):
 - Each of the three ops works on chunks of a few images at a time (``_Geometry.chunk``), so that a
@@ -32,10 +32,16 @@ NOTE (speed):
 
 from profond.autodiff.function import Function
 from profond.backend import array_module, threads
-from profond.ops import _kernels_numba
+from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
 from profond.ops.nn import activate_inplace, through_activation
 from profond.ops.reduction import reduce_sum
+
+
+def _import_kernels():
+    from profond.ops import conv_jit
+
+    return conv_jit
 
 
 def _pair(v, name):
@@ -130,8 +136,9 @@ class _Geometry:
         if not padded:
             buf[...] = 0
         cols = cols.reshape(m, self.ho, self.wo, self.kh, self.kw, c)
-        if _kernels_numba.usable(cols, buf):  # one compiled pass instead of kh·kw slice-adds
-            _kernels_numba.col2im_add(cols, buf, self.sh, self.sw, self.dh, self.dw)
+        kernels = _jit.kernels(_import_kernels, cols, buf)
+        if kernels is not None:  # one compiled pass instead of kh·kw slice-adds
+            kernels.col2im_add(cols, buf, self.sh, self.sw, self.dh, self.dw)
         else:
             self._col2im_numpy(cols, buf)
         if padded:

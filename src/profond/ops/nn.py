@@ -6,7 +6,6 @@ than recomputing, and stay differentiable, so second derivatives still work.
 """
 
 import math
-import os
 
 import numpy
 
@@ -14,6 +13,7 @@ from profond import random as _random
 from profond.autodiff.function import Function, FusedFunction
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
+from profond.backend import jit as _jit
 from profond.ops._util import as_tensor, normalize_axis
 from profond.ops.elementwise import cast, exp, sqrt, where
 from profond.ops.linalg import matmul
@@ -253,27 +253,19 @@ class SigmoidCrossEntropy(Function):
 # --- normalization -------------------------------------------------------------------------------
 
 
-# The compiled batch normalization of ``norm_jit`` (numba), when installed and not switched off
-# by ``PROFOND_JIT=0``; ``_NORM_JIT`` holds the module, or None once its import failed.
-USE_NORM_JIT = os.environ.get("PROFOND_JIT", "1") != "0"
-_NORM_JIT = []
+def _import_norm_kernels():
+    from profond.ops import norm_jit
+
+    return norm_jit
 
 
 def _norm_kernels(x, axes, *params):
-    """``norm_jit`` when it applies: NumPy float32/float64 x normalized over every axis but the
-    last, γ and β of that dtype with one value per feature."""
-    if not (USE_NORM_JIT and type(x) is numpy.ndarray and x.dtype.char in "fd" and x.ndim >= 2
-            and tuple(axes) == tuple(range(x.ndim - 1))
-            and all(type(p) is numpy.ndarray and p.dtype == x.dtype and p.size == x.shape[-1]
-                    for p in params)):
+    """``norm_jit`` when it applies (see ``profond.backend.jit``): float32/float64 x normalized
+    over every axis but the last, γ and β of that dtype with one value per feature."""
+    if x.ndim < 2 or tuple(axes) != tuple(range(x.ndim - 1)) or any(
+            getattr(p, "size", None) != x.shape[-1] for p in params):
         return None
-    if not _NORM_JIT:
-        try:
-            from profond.ops import norm_jit
-        except ImportError:
-            norm_jit = None
-        _NORM_JIT.append(norm_jit)
-    return _NORM_JIT[0]
+    return _jit.kernels(_import_norm_kernels, x, *params)
 
 
 class Normalize(FusedFunction):

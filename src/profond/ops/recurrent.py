@@ -15,36 +15,29 @@ instead (the same math in one pass per step; about 3x faster on the elementwise 
 form stays the reference, and is used without numba or with ``PROFOND_JIT=0``.
 """
 
-import os
 
 import numpy as np
 
 from profond.autodiff.function import FusedFunction
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
+from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
 from profond.ops.nn import sigmoid, tanh
 from profond.ops.shape import reshape, split, stack, unstack
 
-# False: the NumPy path even when numba is installed (``PROFOND_JIT=0``; tests switch it too).
-USE_JIT = os.environ.get("PROFOND_JIT", "1") != "0"
-_jit_module = []  # the imported ``recurrent_jit`` module, or None when numba is missing
+
+def _import_kernels():
+    from profond.ops import recurrent_jit
+
+    return recurrent_jit
 
 
 def _jit_kernels(*arrays):
-    """The compiled kernels (module ``recurrent_jit``) when they apply to ``arrays`` (NumPy
-    arrays of float32 or float64, numba installed, ``USE_JIT``), else None."""
-    if not USE_JIT or any(type(a) is not np.ndarray or a.dtype not in (np.float32, np.float64)
-                          for a in arrays):
-        return None
-    if not _jit_module:
-        try:
-            from profond.ops import recurrent_jit
-        except ImportError:  # numba is optional
-            recurrent_jit = None
-        _jit_module.append(recurrent_jit)
-    return _jit_module[0]
+    """The compiled kernels (module ``recurrent_jit``) when they apply to ``arrays``, else None
+    (see ``profond.backend.jit``)."""
+    return _jit.kernels(_import_kernels, *arrays)
 
 
 def _sigmoid_(xp, a):

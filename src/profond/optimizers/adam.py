@@ -1,35 +1,26 @@
 """Adam and AdamW: momentum and RMSprop together, with bias correction."""
 
 import math
-import os
-
-import numpy
 
 from profond import _validation as check
 from profond import backend
+from profond.backend import jit as _jit
 from profond.optimizers.base import Optimizer
 from profond.registry import register_serializable
 
-# False: the NumPy path even when numba is installed (``PROFOND_JIT=0``; tests switch it too).
-USE_JIT = os.environ.get("PROFOND_JIT", "1") != "0"
-_jit_module = []  # the imported ``optimizers.jit`` module, or None when numba is missing
+
+def _import_kernels():
+    from profond.optimizers import jit
+
+    return jit
 
 
 def _jit_kernels(*arrays):
     """The compiled kernels (module ``optimizers.jit``) when they apply to ``arrays`` (C-ordered
-    NumPy arrays of one dtype, float32 or float64; numba installed; ``USE_JIT``), else None."""
-    dtype = arrays[0].dtype
-    if not USE_JIT or dtype not in (numpy.float32, numpy.float64) or any(
-            type(a) is not numpy.ndarray or a.dtype != dtype or not a.flags.c_contiguous
-            for a in arrays):
+    NumPy arrays of one dtype, float32 or float64; see ``profond.backend.jit``), else None."""
+    if not all(getattr(a, "flags", None) is not None and a.flags.c_contiguous for a in arrays):
         return None
-    if not _jit_module:
-        try:
-            from profond.optimizers import jit
-        except ImportError:  # numba is optional
-            jit = None
-        _jit_module.append(jit)
-    return _jit_module[0]
+    return _jit.kernels(_import_kernels, *arrays)
 
 
 @register_serializable()
