@@ -10,7 +10,6 @@ what the file holds; the API functions (``activations.deserialize``…) a ``Type
 
 import json
 import math
-import zipfile
 
 import numpy as np
 import pytest
@@ -29,6 +28,7 @@ from profond import (
 from profond.models.model import Model
 from profond.models.sequential import Sequential
 from profond.saving.model_file import CONFIG, OPTIMIZER, FileFormatError, load_model
+from profond.testing.model_files import replace_member
 
 
 def _saved_model(path):
@@ -50,13 +50,6 @@ def _saved_model(path):
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     return _saved_model(tmp_path_factory.mktemp("types") / "model.profond")
-
-
-def _rewrite(src, dst, name, change):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            zout.writestr(info.filename, change(data) if info.filename == name else data)
 
 
 def _edit_config(edit):
@@ -153,7 +146,7 @@ def test_an_infinite_number_written_1e999_is_refused(saved, tmp_path):
         return json.dumps(spec).replace("12345.5", "1e999").encode()
 
     bad = tmp_path / "bad.profond"
-    _rewrite(saved, bad, CONFIG, change)
+    replace_member(saved, bad, CONFIG, change)
     with pytest.raises(FileFormatError, match="`kernel_initializer`.*`gain`.*inf"):
         load_model(bad)
 
@@ -162,7 +155,7 @@ def test_an_infinite_number_written_1e999_is_refused(saved, tmp_path):
 def test_a_file_naming_an_object_of_the_wrong_kind_is_refused(saved, tmp_path, case):
     edit, fragments = CONFIG_CASES[case]
     bad = tmp_path / "bad.profond"
-    _rewrite(saved, bad, CONFIG, _edit_config(edit))
+    replace_member(saved, bad, CONFIG, _edit_config(edit))
     with pytest.raises(FileFormatError) as info:
         load_model(bad)
     message = str(info.value)
@@ -175,7 +168,7 @@ def test_the_untouched_file_and_an_activation_layer_load(saved, tmp_path):
     assert model.layers[0].activation is activations.relu
     assert isinstance(model.layers[0].kernel_constraint, (constraints.NonNeg, str))
     good = tmp_path / "leaky.profond"
-    _rewrite(saved, good, CONFIG, _edit_config(_set_argument(
+    replace_member(saved, good, CONFIG, _edit_config(_set_argument(
         "dense", "activation", {"class_name": "LeakyReLU", "config": {"negative_slope": 0.25}})))
     x = np.array([[-1.0, -2.0, 3.0]], dtype="float32")
     leaky = load_model(good)
@@ -199,7 +192,7 @@ def _set_state(suffix, value, dtype):
 ])
 def test_optimizer_state_out_of_range_is_refused(saved, tmp_path, suffix, value, dtype):
     bad = tmp_path / "bad.profond"
-    _rewrite(saved, bad, OPTIMIZER, _set_state(suffix, value, dtype))
+    replace_member(saved, bad, OPTIMIZER, _set_state(suffix, value, dtype))
     with pytest.raises(FileFormatError, match="iteration|learning rate"):
         load_model(bad)
     assert load_model(bad, compile=False).optimizer is None  # the architecture itself is fine

@@ -5,7 +5,6 @@ a refused checkpoint leaves every weight, every optimizer slot and the random st
 
 import json
 import math
-import zipfile
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import profond as pf
 from profond import random
 from profond.saving.checkpoint import restore_checkpoint, save_checkpoint
 from profond.saving.model_file import OPTIMIZER, TRAINING_STATE, FileFormatError
+from profond.testing.model_files import replace_member
 
 
 def _model(compile=True):
@@ -52,14 +52,6 @@ def _assert_unchanged(before, model):
     assert after["rng"] == before["rng"]
 
 
-def _rewrite(src, dst, name, change):
-    """Copy the zip ``src`` to ``dst`` with member ``name`` replaced by ``change(bytes)``."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            zout.writestr(info.filename, change(data) if info.filename == name else data)
-
-
 def _edit_optimizer(edit):
     def change(data):
         tensors = safetensors.numpy.load(data)
@@ -72,18 +64,11 @@ def _drop_last(tensors):
     return tensors
 
 
-def _set_iteration(value):
+def _set_scalar(suffix, value, dtype):
+    """An edit of the optimizer's tensors: the one named ``...<suffix>`` becomes ``value``."""
     def edit(tensors):
-        key = next(k for k in tensors if k.endswith("iteration"))
-        tensors[key] = np.array(value, dtype="int64")
-        return tensors
-    return edit
-
-
-def _set_learning_rate(value):
-    def edit(tensors):
-        key = next(k for k in tensors if k.endswith("learning_rate"))
-        tensors[key] = np.array(value, dtype="float64")
+        key = next(k for k in tensors if k.endswith(suffix))
+        tensors[key] = np.array(value, dtype=dtype)
         return tensors
     return edit
 
@@ -102,10 +87,13 @@ _MT19937 = {"bit_generator": "MT19937", "state": {"key": ["1"] * 624, "pos": "0"
 
 BAD_FILES = {
     "optimizer count": (OPTIMIZER, _edit_optimizer(_drop_last), ValueError),
-    "negative iterations": (OPTIMIZER, _edit_optimizer(_set_iteration(-5)), FileFormatError),
-    "NaN learning rate": (OPTIMIZER, _edit_optimizer(_set_learning_rate(math.nan)),
+    "negative iterations": (OPTIMIZER, _edit_optimizer(_set_scalar("iteration", -5, "int64")),
+                            FileFormatError),
+    "NaN learning rate": (OPTIMIZER,
+                          _edit_optimizer(_set_scalar("learning_rate", math.nan, "float64")),
                           FileFormatError),
-    "negative learning rate": (OPTIMIZER, _edit_optimizer(_set_learning_rate(-0.1)),
+    "negative learning rate": (OPTIMIZER,
+                               _edit_optimizer(_set_scalar("learning_rate", -0.1, "float64")),
                                FileFormatError),
     "RNG state without inc": (TRAINING_STATE, _edit_rng(_PCG64_WITHOUT_INC), FileFormatError),
     "RNG state of another generator": (TRAINING_STATE, _edit_rng(_MT19937), FileFormatError),
@@ -128,7 +116,7 @@ def test_a_refused_restore_changes_nothing(trained_checkpoint, tmp_path, case):
     model, path = trained_checkpoint
     member, change, error = BAD_FILES[case]
     bad = tmp_path / "bad.ckpt"
-    _rewrite(path, bad, member, change)
+    replace_member(path, bad, member, change)
     before = _snapshot(model)
     with pytest.raises(error):
         restore_checkpoint(model, bad)
@@ -139,7 +127,7 @@ def test_a_refused_restore_changes_nothing(trained_checkpoint, tmp_path, case):
 def test_a_refused_restore_does_not_build_the_optimizer(trained_checkpoint, tmp_path):
     _, path = trained_checkpoint
     bad = tmp_path / "bad.ckpt"
-    _rewrite(path, bad, OPTIMIZER, _edit_optimizer(_drop_last))
+    replace_member(path, bad, OPTIMIZER, _edit_optimizer(_drop_last))
     fresh = _model()  # compiled, optimizer not built yet
     before = _snapshot(fresh)
     assert before["built"] is False
