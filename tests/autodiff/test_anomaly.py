@@ -272,8 +272,9 @@ def test_enable_check_numerics_limits_and_bad_limits():
     assert frames[0].strip().startswith('File "...') and len(frames[0].split('"')[1]) == 20
     pf.debugging.disable_check_numerics()
     for bad in (0, -3, 2.5, True):
-        with pytest.raises(ValueError, match=r"Expected stack_height_limit to be a positive "
-                                             rf"integer. Received: stack_height_limit={bad!r}"):
+        with pytest.raises(ValueError, match=r"`enable_check_numerics`: Expected "
+                                             r"`stack_height_limit` to be a positive integer or "
+                                             rf"None. Received: stack_height_limit={bad!r}"):
             pf.debugging.enable_check_numerics(stack_height_limit=bad)
         assert not pf.autodiff.is_anomaly_enabled()
 

@@ -35,6 +35,7 @@ import sys
 import threading
 import traceback
 
+from profond import _validation as check
 from profond._text import quote
 from profond.backend import array_module
 
@@ -82,10 +83,10 @@ def is_anomaly_check_nan_enabled():
 def _set(enabled, check_nan=True, stack_limit=None, path_limit=None):
     """Set the switches; return the previous ones (to restore them)."""
     previous = (_mode.enabled, _mode.check_nan, _mode.stack_limit, _mode.path_limit)
-    if stack_limit is not None:
-        stack_limit = _positive_int(stack_limit, "stack_height_limit")
-    if path_limit is not None:
-        path_limit = _positive_int(path_limit, "path_length_limit")
+    stack_limit = check.positive_int("stack_height_limit", stack_limit, "enable_check_numerics",
+                                     allow_none=True)
+    path_limit = check.positive_int("path_length_limit", path_limit, "enable_check_numerics",
+                                    allow_none=True)
     _mode.enabled, _mode.check_nan = bool(enabled), bool(check_nan)
     _mode.stack_limit = stack_limit or _mode.stack_limit
     _mode.path_limit = path_limit or _mode.path_limit
@@ -94,12 +95,6 @@ def _set(enabled, check_nan=True, stack_limit=None, path_limit=None):
 
 def _restore(previous):
     _mode.enabled, _mode.check_nan, _mode.stack_limit, _mode.path_limit = previous
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Expected {name} to be a positive integer. Received: {name}={value!r}")
-    return value
 
 
 class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
@@ -181,7 +176,7 @@ def after_forward(fn, inputs, outs):
     if not _mode.check_nan or _local.quiet:
         return
     for i, y in enumerate(outs):
-        if not _finite(y.data):
+        if not all_finite(y.data):
             raise AnomalyError(_forward_message(fn, inputs, outs, i))
 
 
@@ -201,7 +196,7 @@ def checked_backward(fn, gys):
         _local.quiet -= 1
     if _mode.check_nan:
         for i, gx in enumerate(gxs if isinstance(gxs, tuple) else (gxs,)):
-            if gx is not None and fn.needs_input_grad[i] and not _finite(gx.data):
+            if gx is not None and fn.needs_input_grad[i] and not all_finite(gx.data):
                 raise AnomalyError(_backward_message(fn, gys, gx, i))
     return gxs
 
@@ -209,10 +204,16 @@ def checked_backward(fn, gys):
 # --- the pieces of the messages ----------------------------------------------------------------
 
 
-def _finite(a):
-    if a.dtype.kind not in "fc":
+def all_finite(a):
+    """Whether the array ``a`` holds no NaN and no ±Inf. For real arrays without a temporary
+    array: NaN propagates through ``min`` and ``max`` and ±Inf is one of them, so ``a`` is finite
+    exactly when its min and max are."""
+    if a.dtype.kind not in "fc" or a.size == 0:
         return True
-    return bool(array_module(a).isfinite(a).all())
+    xp = array_module(a)
+    if a.dtype.kind == "c":
+        return bool(xp.isfinite(a).all())
+    return bool(xp.isfinite(a.min())) and bool(xp.isfinite(a.max()))
 
 
 def _where():
@@ -287,7 +288,7 @@ def _kinds(a):
 
 def _inputs_text(inputs, label="input"):
     lines = [f"  {label} {i}: {describe(x.data)}" for i, x in enumerate(inputs)]
-    if any(not _finite(x.data) for x in inputs):
+    if any(not all_finite(x.data) for x in inputs):
         lines.append("  An input already held NaN or Inf: it was made outside the checked ops "
                      "(data fed in, or a tensor built from NumPy values).")
     return lines

@@ -7,13 +7,13 @@ or generator by its first batch (looking further would consume it). It warns, na
 ``y`` and how many values are not finite, rather than raising: a user may mean it (a loss that
 masks NaN targets).
 
-The test is cheap: NaN propagates through ``min`` and ``max`` and ±Inf is one of them, so an
-array is finite exactly when its min and max are; two passes over the data, no temporary array.
-The values are counted only when something is wrong.
+The test is cheap (``profond.autodiff.anomaly.all_finite``: the min and max, no temporary
+array); the values are counted only when something is wrong.
 """
 
 import warnings
 
+from profond.autodiff.anomaly import all_finite
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.utils.packing import unpack_x_y_sample_weight
@@ -33,15 +33,6 @@ def _leaves(value):
         yield value
 
 
-def _all_finite(a):
-    if a.dtype.kind not in "fc" or a.size == 0:
-        return True
-    xp = array_module(a)
-    if a.dtype.kind == "c":
-        return bool(xp.isfinite(a).all())
-    return bool(xp.isfinite(a.min())) and bool(xp.isfinite(a.max()))
-
-
 def count_non_finite(value):
     """``(NaN count, Inf count, number of values)`` over the float arrays inside ``value``.
 
@@ -52,7 +43,7 @@ def count_non_finite(value):
     n_nan = n_inf = total = 0
     for a in _leaves(value):
         total += a.size
-        if not _all_finite(a):
+        if not all_finite(a):
             xp = array_module(a)
             n_nan += int(xp.isnan(a).sum())
             n_inf += int(xp.isinf(a).sum())
