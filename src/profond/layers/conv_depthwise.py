@@ -11,6 +11,7 @@ k·C·F of a full convolution. Both run through ``profond.ops.depthwise`` (K mul
 strided views, no im2col) and, for the pointwise step, ``profond.ops.conv_nd.conv``.
 """
 
+from profond import _validation as check
 from profond import activations, initializers
 from profond.layers.base import InputSpec, Layer
 from profond.layers.conv import (
@@ -29,13 +30,6 @@ from profond.ops.depthwise import depthwise_conv
 from profond.registry import register_serializable
 
 
-def _positive_int(layer, name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f'Invalid value for argument `{name}` of layer "{layer.name}". '
-                         f"Expected a strictly positive int. Received: {name}={value!r}")
-    return value
-
-
 class _BaseDepthwise(Layer):
     """The arguments, depthwise kernel, bias and activation the depthwise and separable layers
     share. Subclasses set ``rank`` and ``_depthwise_name`` (Keras: "kernel" for DepthwiseConv,
@@ -50,7 +44,7 @@ class _BaseDepthwise(Layer):
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        self.depth_multiplier = _positive_int(self, "depth_multiplier", depth_multiplier)
+        self.depth_multiplier = check.positive_int("depth_multiplier", depth_multiplier, self)
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", self)
         self.strides = normalize_tuple(strides, self.rank, "strides", self)
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", self)
@@ -184,7 +178,7 @@ class _BaseSeparable(_BaseDepthwise):
                          dilation_rate, activation, use_bias, depthwise_initializer,
                          bias_initializer, depthwise_regularizer, bias_regularizer,
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        self.filters = _positive_int(self, "filters", filters)
+        self.filters = check.positive_int("filters", filters, self)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = pointwise_regularizer
         self.pointwise_constraint = pointwise_constraint
