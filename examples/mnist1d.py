@@ -28,6 +28,10 @@ def load():
     sys.modules.pop("mnist1d", None)
     try:
         from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        sys.exit("examples/mnist1d.py needs the mnist1d package, which `make demo` does not "
+                 "install: run `.venv/bin/pip install 'profond[examples]'` (or `pip install "
+                 "mnist1d`), then run the example again.")
     finally:
         sys.path[:] = saved
 

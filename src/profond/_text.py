@@ -12,7 +12,9 @@ fake a table row (a newline), hide text (a right-to-left override), make ``print
   ``limit`` characters with a final ``…``;
 - ``quote(value, limit)``: the same between quotes, for error messages (``Unknown class
   'Dense\\x1b[2J'``); a value that is not a string is shown by its ``repr``, bounded too;
-- ``quote_name(name)``: a layer or model name in Keras's double quotes (``layer "dense"``).
+- ``quote_name(name)``: a layer or model name in Keras's double quotes (``layer "dense"``);
+- ``unknown_name(kind, name, choices)``: the message for a name that is not one of ``choices``,
+  with the closest valid names (``Unknown optimizer: 'adamm'. Did you mean 'adam'?``).
 
 A backslash in the text is shown as is, so ``\\x1b`` typed in a name and an escaped ESC look
 the same: what matters here is that nothing reaches the terminal as a control character.
@@ -25,6 +27,7 @@ the same: what matters here is that nothing reaches the terminal as a control ch
 "'a\\\\nTotal params: 0'"
 """
 
+import difflib
 import unicodedata
 
 NAME_LIMIT = 80
@@ -92,3 +95,20 @@ def quote_name(name):
 
 
 __all__ = ["MESSAGE_LIMIT", "NAME_LIMIT", "printable", "quote", "quote_name"]
+
+
+def unknown_name(kind, name, choices):
+    """``Unknown {kind}: 'name'. Did you mean 'x'? Expected one of: …``: what a beginner needs
+    after a typo (the closest valid names, by ``difflib``'s similarity, case ignored).
+
+    >>> unknown_name("optimizer", "adamm", ["sgd", "adam", "rmsprop"])
+    "Unknown optimizer: 'adamm'. Did you mean 'adam'? Expected one of: adam, rmsprop, sgd."
+    """
+    choices = sorted(set(choices))
+    message = f"Unknown {kind}: {quote(name)}."
+    if isinstance(name, str):
+        lowered = {c.lower(): c for c in choices}
+        close = difflib.get_close_matches(name.lower()[:MESSAGE_LIMIT], lowered, n=2, cutoff=0.6)
+        if close:
+            message += " Did you mean " + " or ".join(repr(lowered[c]) for c in close) + "?"
+    return message + f" Expected one of: {', '.join(choices)}."

@@ -13,7 +13,7 @@ array([0., 2.], dtype=float32)
 """
 
 from profond import registry as _registry
-from profond._text import quote
+from profond._text import quote, unknown_name
 from profond.autodiff.function import Function
 from profond.backend import array_module
 from profond.ops import elementwise as _ew
@@ -246,10 +246,7 @@ def serialize(activation):
 
 def _name(name):
     if name not in _BY_NAME:
-        raise ValueError(
-            f"Unknown activation function: {name!r}. Expected one of: "
-            f"{', '.join(sorted(_BY_NAME))}."
-        )
+        raise ValueError(unknown_name("activation function", name, _BY_NAME))
     return name
 
 

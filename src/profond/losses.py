@@ -23,7 +23,7 @@ probabilities are clipped to [ε, 1 − ε] with ε = 1e-7.
 """
 
 from profond import backend
-from profond._text import quote
+from profond._text import quote, unknown_name
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
 from profond.ops import elementwise as _ew
@@ -645,8 +645,7 @@ _CLASSES["KLD"] = KLDivergence
 def _function(name):
     name = _ALIASES.get(name, name)
     if name not in _FUNCTIONS:
-        raise ValueError(f"Unknown loss function: {name!r}. Expected one of: "
-                         f"{', '.join(sorted(set(_FUNCTIONS) | set(_ALIASES)))}.")
+        raise ValueError(unknown_name("loss function", name, set(_FUNCTIONS) | set(_ALIASES)))
     return _FUNCTIONS[name]
 
 

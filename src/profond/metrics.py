@@ -17,6 +17,7 @@ MSE = (1/n) Σᵢ (yᵢ − ŷᵢ)².
 """
 
 from profond import losses as _losses
+from profond._text import unknown_name
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module, default_module
@@ -586,8 +587,8 @@ def get(identifier, loss=None):
             return _AutoAccuracy(name=identifier) if cls is None else cls(name=identifier)
         cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
         if cls is None:
-            raise ValueError(f"Unknown metric: {identifier!r}. Expected one of: accuracy, acc, "
-                             f"{', '.join(sorted(set(_BY_NAME) | set(_CLASSES)))}.")
+            raise ValueError(unknown_name("metric", identifier,
+                                          {"accuracy", "acc"} | set(_BY_NAME) | set(_CLASSES)))
         return cls(name=identifier) if identifier in _BY_NAME else cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)

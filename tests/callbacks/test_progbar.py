@@ -2,7 +2,7 @@
 
 import io
 
-from profond.callbacks.progbar import Progbar, ProgbarLogger, _format_duration
+from profond.callbacks.progbar import _ANSI, Progbar, ProgbarLogger, _format_duration
 
 
 class Terminal(io.StringIO):
@@ -114,3 +114,22 @@ def test_progbar_small_values_and_durations():
     assert _format_duration(5.7) == "5s"
     assert _format_duration(125) == "2:05"
     assert _format_duration(3725) == "1:02:05"
+
+
+def test_narrow_terminal_gets_lines_that_fit(monkeypatch):
+    """On a 50-column terminal every redrawn line fits in 49 characters (a wrapped line would
+    not be redrawn in place): the bar shrinks or goes, then the values are cut; the last line of
+    the epoch keeps every value."""
+    monkeypatch.setenv("COLUMNS", "50")
+    out = Terminal()
+    run_fit(ProgbarLogger(verbose=1, stream=out), epochs=1, steps=200)
+    redraws = [_ANSI.sub("", part).rstrip(" \n") for part in out.getvalue().split("\r")[1:]]
+    assert len(redraws) >= 2
+    assert all(len(line) <= 49 for line in redraws[:-1]), redraws
+    assert redraws[-1].endswith("- accuracy: 0.8123 - loss: 0.2500 - val_loss: 0.3000")
+    assert redraws[-1].startswith("200/200 0s ")  # no room for a bar beside all the values
+    monkeypatch.setenv("COLUMNS", "30")
+    out = Terminal()
+    run_fit(ProgbarLogger(verbose=1, stream=out), epochs=1, steps=200)
+    redraws = [_ANSI.sub("", part).rstrip(" \n") for part in out.getvalue().split("\r")[1:]]
+    assert all(len(line) <= 29 for line in redraws[:-1]), redraws

@@ -401,8 +401,12 @@ def test_get_resolves_names_dicts_and_instances():
     assert optimizers.get(opt) is opt
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
         optimizers.get(42)
-    with pytest.raises(ValueError, match="Unknown class"):
+    with pytest.raises(ValueError, match="Unknown optimizer: 'nadamax'"):
         optimizers.get("nadamax")
+    # A beginner's typo gets the closest names, and nothing about files or registries.
+    with pytest.raises(ValueError, match=r"Unknown optimizer: 'adamm'\. Did you mean 'adam'") as e:
+        optimizers.get("adamm")
+    assert "file" not in str(e.value) and "regist" not in str(e.value)
 
 
 def _opt_factories():

@@ -6,12 +6,16 @@ With ``verbose=1`` each epoch shows::
     120/469 ━━━━━━━━━━━━━━━━━━━━ 2s 5ms/step - accuracy: 0.8123 - loss: 0.5123
 
 redrawn in place (``\\r``) while the epoch runs: the time is the estimated time left, then the
-epoch's duration once it ends. The bar is redrawn only on a real terminal (or a Jupyter notebook);
-in a file, a pipe or a CI log each epoch writes plain lines once it ends, without carriage
-returns. ``verbose=2`` writes one line per epoch: ``Epoch 3/10 - 469/469 - 2s - 5ms/step - ...``.
+epoch's duration once it ends. The bar is redrawn only on a real terminal (or a Jupyter notebook),
+and fits the terminal's width: on a narrow one the bar gets shorter, then the values are cut
+while the epoch runs (a wrapped line would not be redrawn in place); the epoch's last line shows
+them all. In a file, a pipe or a CI log each epoch writes plain lines once it ends, without
+carriage returns. ``verbose=2`` writes one line per epoch:
+``Epoch 3/10 - 469/469 - 2s - 5ms/step - ...``.
 """
 
 import re
+import shutil
 import sys
 import time
 
@@ -113,7 +117,8 @@ class Progbar:
         interactive = _is_interactive(stream)
         if not finalize and (not interactive or now - self._last_update < self.interval):
             return
-        line = self._bar_line(current, items, now, finalize, color=interactive)
+        columns = shutil.get_terminal_size((80, 24)).columns if interactive else None
+        line = self._bar_line(current, items, now, finalize, color=interactive, columns=columns)
         if interactive:
             visible = len(_ANSI.sub("", line))
             line = "\r" + line + " " * max(0, self._previous_width - visible)
@@ -127,27 +132,35 @@ class Progbar:
             return f"{current}/Unknown"
         return f"{current:>{len(str(self.target))}}/{self.target}"
 
-    def _bar(self, current, color):
-        done = self.width
+    def _bar(self, current, color, width):
+        done = width
         if self.target is not None:
-            done = int(self.width * min(current / max(self.target, 1), 1))
+            done = int(width * min(current / max(self.target, 1), 1))
         if color:
-            return f"\x1b[32m{'━' * done}\x1b[0m\x1b[37m{'━' * (self.width - done)}\x1b[0m"
-        return "━" * done + "·" * (self.width - done)
+            return f"\x1b[32m{'━' * done}\x1b[0m\x1b[37m{'━' * (width - done)}\x1b[0m"
+        return "━" * done + "·" * (width - done)
 
-    def _bar_line(self, current, items, now, finalize, color):
+    def _bar_line(self, current, items, now, finalize, color, columns=None):
+        """The bar's line; with ``columns`` (a terminal's width) it fits in ``columns - 1``
+        characters: the bar shrinks (and goes below 5 characters), then, while the epoch runs,
+        the values are cut with ``…``."""
         elapsed = now - self._start
         per_step = elapsed / max(current, 1)
         if finalize or self.target is None:
             clock = _format_duration(elapsed)
         else:
             clock = _format_duration(per_step * (self.target - current))
-        parts = [self._counter(current)]
-        if self.target is not None:
-            parts.append(self._bar(current, color))
-        parts.append(f"{clock} {_format_per_step(per_step, self.unit_name)}")
-        line = " ".join(parts)
-        return line + "".join(f" - {name}: {_format_value(value)}" for name, value in items)
+        counter = self._counter(current)
+        tail = f"{clock} {_format_per_step(per_step, self.unit_name)}" + "".join(
+            f" - {name}: {_format_value(value)}" for name, value in items)
+        width = self.width if self.target is not None else 0
+        if columns is not None:
+            room = columns - 1 - len(counter) - len(tail) - 2
+            width = min(width, room) if room >= 5 else 0
+            if not finalize and len(counter) + 1 + len(tail) > columns - 1:
+                tail = tail[: max(columns - 3 - len(counter), 1)] + "…"
+        bar = [self._bar(current, color, width)] if width else []
+        return " ".join([counter, *bar, tail])
 
     def _summary(self, current, items, now):
         elapsed = now - self._start

@@ -6,7 +6,7 @@ learning-rate ``schedules`` (Keras 3's update rules, defaults and names).
 """
 
 from profond import registry as _registry
-from profond._text import quote
+from profond._text import quote, unknown_name
 from profond.optimizers import schedules
 from profond.optimizers.adadelta import Adadelta
 from profond.optimizers.adagrad import Adagrad
@@ -21,6 +21,14 @@ __all__ = [
 ]
 
 _BUILTINS = {cls.__name__.lower(): cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW)}
+
+
+def _is_registered_optimizer(name):
+    try:
+        cls = _registry.get_registered(name)
+    except ValueError:
+        return False
+    return isinstance(cls, type) and issubclass(cls, Optimizer)
 
 
 def serialize(optimizer):
@@ -62,6 +70,9 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier.lower() not in _BUILTINS and not _is_registered_optimizer(identifier):
+            raise ValueError(unknown_name("optimizer", identifier, _BUILTINS)
+                             .removesuffix(".") + " (or an Optimizer instance).")
         return deserialize({"class_name": identifier, "config": {}})
     raise ValueError("Could not interpret optimizer identifier: expected a name ('adam'), a "
                      "serialize dict or an Optimizer. Received: a "
