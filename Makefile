@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast compat lint bench clean fashion-mnist chromium playground
+.PHONY: demo test test-fast compat lint bench clean fashion-mnist chromium french-words playground
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ fashion-mnist:
 	  (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 \
 	  || echo "note: could not install dataset-fashion-mnist"; fi
 
+# Debian's French word list (wfrench: /usr/share/dict/french), the corpus of the language examples.
+french-words:
+	@if [ ! -f /usr/share/dict/french ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && apt-get install -y -qq wfrench) >/dev/null 2>&1 \
+	  || echo "note: could not install wfrench"; fi
+
 # Debian's Chromium for the playground's browser test (driven by Playwright; never
 # `playwright install`, which downloads a browser of its own).
 chromium:
@@ -40,7 +46,7 @@ chromium:
 	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo "note: could not install chromium"; fi
 
-test: $(VENV)/.test fashion-mnist chromium
+test: $(VENV)/.test fashion-mnist chromium french-words
 	$(PY) -m ruff check src tests examples bench
 	$(PY) -m pytest
 

@@ -126,7 +126,16 @@ def executing_eagerly():
     return True
 
 
+# Packages imported at first use (``tf.explain.saliency``, ``tf.rl.DQN``): they need optional
+# extras, or are large, and ``import profond`` stays quick without them.
+_LAZY_PACKAGES = ("explain", "onnx", "rl", "viz")
+
+
 def __getattr__(name):
+    if name in _LAZY_PACKAGES:
+        import importlib
+
+        return importlib.import_module(f"profond.{name}")
     from profond._names import missing_name
 
     raise missing_name(__name__, name)

@@ -8,7 +8,8 @@
 - ``show_filters(layer)``: Conv2D kernels and Dense weights drawn as images;
 - ``find_learning_rate(model, x, y)`` and ``plot_lr_finder(lrs, losses, suggestion)``: the
   learning-rate range test;
-- ``plot_model(model)``: the layer graph (no graphviz needed).
+- ``plot_model(model)``: the layer graph (no graphviz needed);
+- ``show_attributions(images, maps)``: ``profond.explain``'s maps over their images.
 
 Every function returns the matplotlib ``Figure`` (save it with ``fig.savefig("plot.png")``) and
 shows it only with ``show=True``; matplotlib is imported at the first plot, and works without a
@@ -17,6 +18,7 @@ display (its Agg backend), e.g. on a server.
 
 from profond.viz.confusion import confusion_matrix, plot_confusion_matrix
 from profond.viz.decision import plot_decision_boundary, predict_classes
+from profond.viz.explain import show_attributions
 from profond.viz.history import best_epoch, plot_history
 from profond.viz.images import show_filters, show_images
 from profond.viz.lr_finder import find_learning_rate, plot_lr_finder, suggest_learning_rate
@@ -33,6 +35,7 @@ __all__ = [
     "plot_lr_finder",
     "plot_model",
     "predict_classes",
+    "show_attributions",
     "show_filters",
     "show_images",
     "suggest_learning_rate",
