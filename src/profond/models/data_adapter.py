@@ -30,7 +30,8 @@ from profond.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weig
 
 
 def to_array(value):
-    """A NumPy (or CuPy) array from an array, list, Tensor or pandas object; float64 → floatx."""
+    """A NumPy (or CuPy) array from an array, list, Tensor or pandas object; float64 → floatx;
+    a column of Python strings (pandas' object dtype) → a NumPy string array."""
     if value is None:
         return None
     if isinstance(value, Tensor):
@@ -43,6 +44,8 @@ def to_array(value):
     arr = xp.asarray(arr)
     if arr.dtype.kind == "f" and arr.dtype != backend.floatx():
         arr = arr.astype(backend.floatx())
+    elif arr.dtype == object and arr.size and all(isinstance(v, str) for v in arr.flat):
+        arr = arr.astype(str)  # a text column (pandas keeps strings as objects)
     elif arr.dtype == object:
         raise ValueError(f"Cannot convert the data to a numeric array (dtype object, shape "
                          f"{arr.shape}). Check that every example has the same shape.")

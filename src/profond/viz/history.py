@@ -6,7 +6,10 @@ from profond.viz._common import finish, new_figure
 
 
 def _history_dict(history):
-    """``(dict of lists, epoch numbers starting at 1)`` from a ``History`` or a plain dict."""
+    """``(dict of lists, epoch numbers starting at 1)`` from a ``History``, a plain dict, or a
+    pandas ``DataFrame`` of it (``pd.DataFrame(history.history)``: one column per metric)."""
+    if hasattr(history, "columns") and hasattr(history, "to_dict"):  # a DataFrame
+        history = {str(c): history[c].tolist() for c in history.columns}
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
         raise ValueError("Expected a History (what `model.fit` returns) or a non-empty dict of "
