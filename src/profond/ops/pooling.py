@@ -12,6 +12,7 @@ so each chunk's kh·kw passes stay in the cache.
 """
 
 from profond.autodiff.function import Function
+from profond.autodiff.mode import is_grad_enabled
 from profond.backend import array_module, threads
 from profond.ops._util import as_tensor
 from profond.ops.conv import _Geometry, _pair
@@ -106,14 +107,19 @@ class MaxPool2D(Function):
         xp, w = array_module(x), self.windows
         y = xp.empty((w.x_shape[0], w.ho, w.wo, w.x_shape[3]), dtype=x.dtype)
         k = w.kh * w.kw
-        self.arg = xp.zeros(y.shape, dtype=xp.int8 if k < 128 else xp.int32)
+        # NOTE: the argmax only serves the backward pass: none under no_grad (predict).
+        record = is_grad_enabled()
+        self.arg = xp.zeros(y.shape, dtype=xp.int8 if k < 128 else xp.int32) if record else None
 
         def images(i, j):
             views = w.offset_views(x[i:j], pad_value=-xp.inf)
-            yc, arg = y[i:j], self.arg[i:j]
+            yc = y[i:j]
             xp.copyto(yc, views[0])
             for v in views[1:]:
                 xp.maximum(yc, v, out=yc)
+            if not record:
+                return
+            arg = self.arg[i:j]
             # arg = the first offset k whose value equals the max (plain elementwise ops: fast;
             # a NaN max equals nothing: arg stays 0).
             taken = views[0] == yc
