@@ -1,6 +1,7 @@
-"""Saving and loading: the class registry, model files (``.profond``), checkpoints, weights
-files (safetensors, Keras 3's ``.weights.h5``), JSON architectures and clones, TensorFlow's
-object checkpoints (``profond.train``), and the limits on what a file may ask (``set_limits``)."""
+"""Saving and loading: the class registry, model files (``.profond``, and Keras 3's ``.keras``
+files, read and written, see ``keras_file``), checkpoints, weights files (safetensors, Keras 3's
+``.weights.h5``), JSON architectures and clones, TensorFlow's object checkpoints
+(``profond.train``), and the limits on what a file may ask (``set_limits``)."""
 
 from profond.registry import (
     custom_object_scope,

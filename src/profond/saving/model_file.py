@@ -83,7 +83,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
     Args:
         model: a built ``Sequential`` or functional ``Model`` (or any registered model class).
-        filepath: where to write, by convention ending in ``.profond``.
+        filepath: where to write, by convention ending in ``.profond``; a name ending in
+            ``.keras`` writes Keras 3's format instead (``keras_file.py``), which Keras loads.
         overwrite: when False, refuse to replace an existing file.
         include_optimizer: also store the optimizer's state (moments, iteration count).
 
@@ -99,6 +100,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         )
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} already exists. Pass overwrite=True to replace it.")
+    if filepath.lower().endswith(".keras"):  # Keras 3's own format, which Keras loads
+        from profond.saving.keras_file import save_keras_model
+
+        return save_keras_model(model, filepath, include_optimizer)
     members = {
         CONFIG: _json_bytes(model_config(model)),
         METADATA: _json_bytes(_metadata("model")),
@@ -115,7 +120,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved by ``save_model``: same architecture, same weights, same predictions.
 
     Args:
-        filepath: a ``.profond`` file (a checkpoint holding the architecture works too).
+        filepath: a ``.profond`` file (a checkpoint holding the architecture works too), or
+            a Keras 3 ``.keras`` file (told apart by its members, not its name: profond files
+            once saved under a ``.keras`` name still load).
         custom_objects: ``{"ClassName": cls}`` for your own layers or losses, if they were not
             registered with ``@profond.saving.register_serializable()``.
         compile: also compile the model as it was (optimizer, loss, metrics) and restore the
@@ -132,6 +139,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     del safe_mode  # nothing in a profond file is ever executed
     _refuse_hdf5(filepath)
+    from profond.saving import keras_file  # (it imports this module)
+
+    if keras_file.is_keras_archive(filepath):  # known by its members, whatever its name
+        return keras_file.load_keras_model(filepath, custom_objects, compile)
     with open_archive(filepath, required=(METADATA, WEIGHTS)) as archive:
         check_metadata({METADATA: archive.read(METADATA)})
         if CONFIG not in archive:
@@ -204,7 +215,7 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Load weights saved by ``save_weights`` (safetensors or a Keras 3 ``.weights.h5``), or the
-    weights of a ``.profond`` file, into the already built ``model``.
+    weights of a ``.profond`` or Keras 3 ``.keras`` model file, into the already built ``model``.
 
     A shape, dtype or count that does not match raises a ``FileFormatError`` (a ``ValueError``)
     naming the first mismatching variable, and nothing is changed: the file's header is checked
@@ -214,6 +225,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword arguments: {sorted(kwargs)}")
     filepath = os.fspath(filepath)
+    from profond.saving import keras_file  # (it imports this module)
+
+    if keras_file.is_keras_archive(filepath):  # a whole Keras 3 model: its weights, as Keras
+        return keras_file.load_keras_weights(model, filepath, skip_mismatch)
     if _weights_format(filepath, "load_weights") == "h5":
         from profond.saving.weights_h5 import load_weights_h5
 
@@ -681,8 +696,9 @@ class _Archive:
 
 
 @contextlib.contextmanager
-def open_archive(filepath, required=()):
-    """An ``_Archive`` for a profond zip, checked before anything is decompressed:
+def open_archive(filepath, required=(), members=None, kind="profond"):
+    """An ``_Archive`` for a profond zip (or, with ``members`` and ``kind``, another zip of
+    that shape: a Keras 3 ``.keras`` file), checked before anything is decompressed:
 
     - a regular file (not a device or FIFO, even through a symlink);
     - the member names are among the known ones (so no path tricks), each at most once;
@@ -692,15 +708,15 @@ def open_archive(filepath, required=()):
     - no encryption, only the stored and deflate methods.
     """
     filepath = os.fspath(filepath)
-    f, size = limits.open_regular(filepath, "profond file")
+    f, size = limits.open_regular(filepath, f"{kind} file")
     try:
         with f, zipfile.ZipFile(f) as zf:
-            _check_directory(filepath, zf.infolist(), required, size)
+            _check_directory(filepath, zf.infolist(), required, size, members, kind)
             yield _Archive(filepath, zf)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
             NotImplementedError) as e:
         raise FileFormatError(
-            f"{filepath} is not a valid profond file (not a zip, or damaged/truncated): {e}"
+            f"{filepath} is not a valid {kind} file (not a zip, or damaged/truncated): {e}"
         ) from None
 
 
@@ -740,19 +756,21 @@ class _HeaderOnly(bytes):
         return self
 
 
-def _check_directory(filepath, infos, required, archive_size=None):
+def _check_directory(filepath, infos, required, archive_size=None, members=None,
+                     kind="profond"):
+    members = MEMBER_LIMITS if members is None else members
     names = [info.filename for info in infos]
-    unknown = [n for n in names if n not in MEMBER_LIMITS]
+    unknown = [n for n in names if n not in members]
     if unknown:
         raise FileFormatError(
-            f"{filepath} is not a profond file: unexpected member(s) {unknown[:5]!r:.300}. "
-            f"Expected only {sorted(MEMBER_LIMITS)}."
+            f"{filepath} is not a {kind} file: unexpected member(s) {unknown[:5]!r:.300}. "
+            f"Expected only {sorted(members)}."
         )
     if len(set(names)) != len(names):
         raise FileFormatError(f"{filepath} holds the same member twice: {sorted(names)}")
     missing = [n for n in required if n not in names]
     if missing:
-        raise FileFormatError(f"{filepath} is not a complete profond file: {missing} missing.")
+        raise FileFormatError(f"{filepath} is not a complete {kind} file: {missing} missing.")
     ratio = limit("max_compression_ratio")
     for info in infos:
         if info.flag_bits & 0x1:
@@ -761,7 +779,7 @@ def _check_directory(filepath, infos, required, archive_size=None):
             raise FileFormatError(
                 f"{filepath}: member {info.filename} uses an unsupported compression method."
             )
-        most = MEMBER_LIMITS[info.filename] or limit("max_bytes")
+        most = members[info.filename] or limit("max_bytes")
         if info.file_size > most:
             raise FileFormatError(
                 f"{filepath}: member {info.filename} is {info.file_size} bytes, more than the "
@@ -769,7 +787,7 @@ def _check_directory(filepath, infos, required, archive_size=None):
             )
         if archive_size is not None and info.header_offset + info.compress_size > archive_size:
             raise FileFormatError(
-                f"{filepath} is not a valid profond file (damaged/truncated): member "
+                f"{filepath} is not a valid {kind} file (damaged/truncated): member "
                 f"{info.filename} announces {info.compress_size} stored bytes, more than the "
                 f"file holds."
             )

@@ -19,7 +19,8 @@ So a model saved by Keras 3 loads into the same profond model, and back: checked
 convolution, normalization, embedding and recurrent layers (``lstm/cell/vars``) and wrappers
 (``time_distributed/layer``, ``bidirectional/forward_layer/cell``). A layer whose sub-layers sit
 under other attribute names than in Keras would not match a Keras file: the error then names the
-first variable that does not fit. Reading is bounded: only numeric datasets, sizes checked first.
+first variable that does not fit. Reading is bounded: only numeric datasets, sizes checked first,
+each stored whole inside the file (no external storage, no compression that could expand).
 """
 
 import os
@@ -149,6 +150,7 @@ def _datasets(h5, filepath):
         if obj.dtype.kind not in "biuf":
             raise FileFormatError(f"{filepath}: dataset {path[:200]!r} is not numeric "
                                   f"(dtype {obj.dtype}).")
+        _check_stored_inside(obj, path, filepath)
         count += 1
         total += obj.size * obj.dtype.itemsize
         if count > most_tensors or total > most_bytes:
@@ -160,6 +162,24 @@ def _datasets(h5, filepath):
 
     h5.visititems(visit)
     return groups
+
+
+def _check_stored_inside(dataset, path, filepath):
+    """Refuse a dataset whose values are not all in the file, as Keras writes them:
+
+    - values read from other files (HDF5's external storage, virtual datasets): the machine's
+      files would become weights;
+    - fewer bytes stored than the values take (compressed, or never written and filled on
+      reading): 4 KB could then become gigabytes (an HDF5 "bomb").
+    """
+    if dataset.external or dataset.is_virtual:
+        raise FileFormatError(f"{filepath}: dataset {path[:200]!r} reads its values from other "
+                              "files: refused.")
+    stored = dataset.id.get_storage_size()
+    if stored < dataset.nbytes:
+        raise FileFormatError(f"{filepath}: dataset {path[:200]!r} stores {stored} bytes for "
+                              f"{dataset.nbytes} bytes of values (compressed or unwritten): "
+                              "refused.")
 
 
 def load_weights_h5(model, filepath, skip_mismatch=False):
