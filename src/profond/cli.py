@@ -4,6 +4,9 @@
     profond evaluate mlp.profond --dataset digits
     profond predict mlp.profond --input images.npy --scale 16 --output probabilities.npy
     profond info mlp.profond
+    profond export mlp.profond mlp.onnx
+    profond serve mlp.profond --port 8501
+    profond launch -n 2 train.py --epochs 5
 
 ``train`` fits a multilayer perceptron (``Flatten``, ``Dense`` layers with ReLU, a softmax
 output) on pixels scaled to [0, 1], prints the test accuracy and saves the model. Every command
@@ -104,6 +107,30 @@ def _parser():
     info = commands.add_parser("info", help="what a model file holds")
     info.add_argument("model")
     info.set_defaults(run=info_command)
+
+    export = commands.add_parser("export", help="write a model file as ONNX (for onnxruntime…)")
+    export.add_argument("model", help="a .profond model file")
+    export.add_argument("output", help="the .onnx file to write")
+    export.set_defaults(run=export_command)
+
+    serve = commands.add_parser("serve", help="serve a model with TensorFlow Serving's REST API")
+    serve.add_argument("model", help="a .profond model file")
+    serve.add_argument("--name", help="the model's name in the URL (default: the file's stem)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=_positive_int, default=8501)
+    serve.add_argument("--max-batch-size", type=_positive_int, default=256,
+                       help="most rows predicted in one forward pass")
+    serve.add_argument("--max-body-bytes", type=_positive_int, default=16 * 2**20)
+    serve.set_defaults(run=serve_command)
+
+    launch = commands.add_parser("launch", help="run a training script on several MPI processes")
+    launch.add_argument("-n", "--processes", type=_positive_int, default=2,
+                        help="how many processes (ranks)")
+    launch.add_argument("script", help="the Python script (it makes a "
+                                       "MultiWorkerMirroredStrategy)")
+    launch.add_argument("arguments", nargs=argparse.REMAINDER, help="the script's arguments")
+    launch.set_defaults(run=launch_command)
 
     playground = commands.add_parser("playground",
                                      help="train small networks live in the browser")
@@ -302,6 +329,39 @@ def _shown(value, limit=NAME_LIMIT):
 
 def _field(mapping, key, default="?"):
     return mapping.get(key, default) if isinstance(mapping, dict) else default
+
+
+def launch_command(args):
+    """``profond launch -n 2 train.py``: ``mpiexec -n 2 python train.py`` with this Python (the
+    venv's MPI first: the ``mpi`` extra installs the mpich wheels beside it)."""
+    import shutil
+    import subprocess
+
+    here = os.path.dirname(sys.executable)
+    mpiexec = shutil.which("mpiexec", path=here) or shutil.which("mpiexec")
+    if mpiexec is None:
+        raise CommandError("profond launch needs MPI's mpiexec: pip install 'profond[mpi]' "
+                           "(mpi4py and the mpich wheels)")
+    command = [mpiexec, "-n", str(args.processes), sys.executable, args.script, *args.arguments]
+    return subprocess.call(command)
+
+
+def serve_command(args):
+    """``profond serve m.profond``: TensorFlow Serving's REST API (``profond.serve``)."""
+    from profond.serve import serve
+
+    serve(args.model, host=args.host, port=args.port, name=args.name,
+          max_batch_size=args.max_batch_size, max_body_bytes=args.max_body_bytes)
+
+
+def export_command(args):
+    """``profond export m.profond m.onnx``: the model in ONNX form (``profond.onnx.export``)."""
+    from profond import onnx
+
+    model = _load(args.model)
+    onnx.export(model, args.output, verbose=False)
+    print(f"Exported {_shown(args.model, MESSAGE_LIMIT)} to {_shown(args.output, MESSAGE_LIMIT)} "
+          "(ONNX)")
 
 
 def info_command(args):

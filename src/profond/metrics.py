@@ -16,6 +16,8 @@ MSE = (1/n) Σᵢ (yᵢ − ŷᵢ)².
 (tensor(0.5, shape=(), dtype=float32), 'accuracy')
 """
 
+import numpy
+
 from profond import losses as _losses
 from profond._text import unknown_name
 from profond.autodiff.mode import no_grad
@@ -194,6 +196,10 @@ class Metric:
         variable = Variable(value, dtype=dtype, trainable=False,
                             name=name or f"variable_{len(self._variables)}")
         self._variables.append(variable)
+        # NOTE: how the processes of a data-parallel training combine this state: "sum"
+        # (totals and counts, the default), "mean", or "none" (each keeps its own).
+        self._aggregations = getattr(self, "_aggregations", {})
+        self._aggregations[id(variable)] = aggregation
         return variable
 
     def add_weight(self, *args, **kwargs):
@@ -259,6 +265,8 @@ class Mean(Metric):
     3.5
     """
 
+    _summed = ("total", "count")  # what data-parallel processes add up (replica_state)
+
     def __init__(self, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.reset_state()
@@ -299,6 +307,8 @@ class Sum(Metric):
     def __init__(self, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.reset_state()
+
+    _summed = ("total",)
 
     def reset_state(self):
         self.total = 0.0
@@ -606,3 +616,36 @@ def get(identifier, loss=None):
         return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
 
+
+
+# --- data-parallel training: the state processes add up ------------------------------------------
+
+
+def _state_parts(metric):
+    """(owner, attribute) pairs of ``metric``'s additive state (attribute None: a Variable):
+    the ``_summed`` attributes of the built-in metrics, the variables of ``add_variable`` with
+    ``aggregation="sum"``, and those of the metrics a container (``compile_metrics``) holds."""
+    parts = [(metric, name) for name in getattr(metric, "_summed", ())]
+    aggregations = getattr(metric, "_aggregations", {})
+    parts += [(v, None) for v in metric.variables if aggregations.get(id(v), "sum") == "sum"]
+    for entry in getattr(metric, "entries", ()):
+        parts += _state_parts(entry[1])
+    return parts
+
+
+def replica_state(metric):
+    """``metric``'s additive state as float64 arrays, in a fixed order: what the processes of a
+    data-parallel training sum so that ``result()`` covers every process's samples."""
+    return [numpy.asarray(getattr(owner, name) if name else owner.numpy(), dtype=numpy.float64)
+            for owner, name in _state_parts(metric)]
+
+
+def set_replica_state(metric, arrays):
+    """Put back ``replica_state``'s arrays (summed over processes) into ``metric``."""
+    for (owner, name), value in zip(_state_parts(metric), arrays):
+        if name is None:
+            owner.assign(value.astype(owner.dtype))
+        else:
+            old = getattr(owner, name)
+            setattr(owner, name, value.astype(old.dtype) if isinstance(old, numpy.ndarray)
+                    else float(value))

@@ -162,6 +162,8 @@ class ModelCheckpoint(Callback):
         initial_value_threshold: with ``save_best_only``, the value to beat at first.
     """
 
+    chief_only = True  # in data-parallel training, only rank 0 writes its files
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
@@ -379,6 +381,8 @@ class CSVLogger(Callback):
         separator: the column separator.
         append: add to an existing file (resuming a run) instead of starting a new one.
     """
+
+    chief_only = True  # in data-parallel training, only rank 0 writes its files
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()

@@ -64,6 +64,8 @@ class TensorBoard(Callback):
         embeddings_freq, embeddings_metadata: the projector is not supported (must stay 0/None).
     """
 
+    chief_only = True  # in data-parallel training, only rank 0 writes its files
+
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0,
                  embeddings_freq=0, embeddings_metadata=None):

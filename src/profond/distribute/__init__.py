@@ -1,7 +1,9 @@
-"""``profond.distribute``: ``tf.distribute`` strategies, with one replica in one process for now
-(see ``strategy.py``). Multi-process data parallelism over MPI is a later part of this package."""
+"""``profond.distribute``: ``tf.distribute`` strategies. One replica in one process
+(``strategy.py``), or data parallelism over MPI processes with ``MultiWorkerMirroredStrategy``
+(``mpi.py``: ``mpiexec -n 2 python train.py``)."""
 
 from profond._names import missing_name
+from profond.distribute.mpi import MultiWorkerMirroredStrategy
 from profond.distribute.strategy import (
     InputContext,
     MirroredStrategy,
@@ -16,8 +18,9 @@ from profond.distribute.strategy import (
 )
 
 __all__ = [
-    "InputContext", "MirroredStrategy", "OneDeviceStrategy", "ReduceOp", "ReplicaContext",
-    "Strategy", "get_replica_context", "get_strategy", "has_strategy", "in_cross_replica_context",
+    "InputContext", "MirroredStrategy", "MultiWorkerMirroredStrategy", "OneDeviceStrategy",
+    "ReduceOp", "ReplicaContext", "Strategy", "get_replica_context", "get_strategy",
+    "has_strategy", "in_cross_replica_context",
 ]
 
 

@@ -31,6 +31,7 @@ from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
 from profond.autodiff.tensor import Tensor
+from profond.backend import replicas
 from profond.backend.memory import keep_freed_memory
 from profond.callbacks.base import Callback, CallbackList, History
 from profond.callbacks.progbar import ProgbarLogger
@@ -530,6 +531,9 @@ class Trainer:
                 val = self._adapter(vx, vy, vsw, validation_batch_size or batch_size,
                                     steps=validation_steps, argument="validation_data")
 
+        group = replicas.group()
+        if group is not None:  # data-parallel over processes (profond.distribute)
+            verbose, callbacks = group.local_display(verbose, callbacks)
         callbacks = self._callback_list(callbacks, verbose, epochs, train.steps, add_history=True)
         train_function = self.make_train_function()
         self.stop_training = False
@@ -537,6 +541,8 @@ class Trainer:
         self._initial_epoch = None  # BackupAndRestore sets it when it restores a backup
         unchecked = _da.is_iterator_source(x)  # a Dataset's first batch is checked for NaN/Inf
         callbacks.on_train_begin()
+        if group is not None:  # after a restore from a backup: rank 0's weights for all
+            group.start_training(self)
         for epoch in range(self._initial_epoch or initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
@@ -545,6 +551,8 @@ class Trainer:
                 if unchecked:
                     unchecked = False
                     _nonfinite.warn_non_finite_batch(batch)
+                if group is not None:
+                    batch = group.shard(batch)  # this process's slice of the global batch
                 callbacks.on_train_batch_begin(step)
                 step_logs = train_function(batch)
                 callbacks.on_train_batch_end(step, _pythonify(step_logs))
@@ -553,6 +561,9 @@ class Trainer:
             if step_logs is None and getattr(train, "exhausted", False):
                 _da.ran_out_of_data()
                 break
+            if group is not None:  # every process's samples in the epoch's logs
+                group.reduce_metric_states(self.metrics)
+                step_logs = self.get_metrics_result()
             epoch_logs = dict(step_logs) if step_logs is not None else self.get_metrics_result()
             if val is not None and validate_now(epoch):
                 val_logs = self._run_evaluation(val, callbacks)
@@ -580,10 +591,16 @@ class Trainer:
         test_function = self.make_test_function()
         callbacks.on_test_begin()
         logs = None
+        group = replicas.group()
         for step, batch in enumerate(adapter.epoch()):
+            if group is not None:
+                batch = group.shard(batch)
             callbacks.on_test_batch_begin(step)
             logs = test_function(batch)
             callbacks.on_test_batch_end(step, _pythonify(logs))
+        if group is not None:
+            group.reduce_metric_states(self.metrics)
+            logs = self.get_metrics_result()
         logs = _pythonify(logs if logs is not None else self.get_metrics_result())
         callbacks.on_test_end(logs)
         return logs
@@ -606,6 +623,8 @@ class Trainer:
         batch_size = check.positive_int("batch_size", batch_size, "evaluate", allow_none=True)
         steps = check.positive_int("steps", steps, "evaluate", allow_none=True)
         adapter = self._adapter(x, y, sample_weight, batch_size, steps=steps, where="evaluate")
+        if replicas.group() is not None:
+            verbose, callbacks = replicas.group().local_display(verbose, callbacks)
         cbs = self._callback_list(callbacks, verbose, 1, adapter.steps, where="evaluate")
         logs = self._run_evaluation(adapter, cbs)
         if return_dict:

@@ -4,6 +4,7 @@ face re-exports them). TF names its convolution strides and padding in upper cas
 entries ``[1, s, s, 1]``: both are accepted here.
 """
 
+from profond.backend import replicas
 from profond.ops import conv_nd, depthwise, pooling
 from profond.ops._util import as_tensor
 from profond.ops.elementwise import multiply, sqrt, square
@@ -136,15 +137,20 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
-    """Σ loss / global batch size (the batch size of this replica when not given)."""
+    """Σ loss / global batch size (when not given: this replica's batch size times the number
+    of replicas, as in TensorFlow: summed over data-parallel processes, the mean of all)."""
     loss = as_tensor(per_example_loss)
     if sample_weight is not None:
         loss = loss * sample_weight
-    n = global_batch_size if global_batch_size is not None else (loss.shape[0] if loss.ndim
-                                                                  else 1)
+    n = global_batch_size
+    if n is None:
+        group = replicas.group()
+        n = (loss.shape[0] if loss.ndim else 1) * (group.size if group is not None else 1)
     return reduce_sum(loss) / float(n)
 
 
 def scale_regularization_loss(regularization_loss):
-    """The regularization loss as is: one replica, nothing to divide by."""
-    return as_tensor(regularization_loss)
+    """The regularization loss divided by the number of data-parallel replicas (their gradients
+    are summed), as is in one process."""
+    group = replicas.group()
+    return as_tensor(regularization_loss) / float(group.size if group is not None else 1)

@@ -23,6 +23,7 @@ from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
 from profond.autodiff.tensor import Tensor, Variable
+from profond.backend import replicas
 from profond.optimizers import schedules as schedules_lib
 
 
@@ -268,7 +269,11 @@ class Optimizer:
                     "a new set of variables, you should recreate a new optimizer instance."
                 )
         with no_grad():
-            arrays = self._clip_gradients([g for g, _ in pairs])
+            arrays = [g for g, _ in pairs]
+            group = replicas.group()
+            if group is not None:  # data-parallel: every process takes the same, averaged step
+                arrays = group.all_reduce_gradients(arrays)
+            arrays = self._clip_gradients(arrays)
             learning_rate = self.learning_rate
             self._current_step = int(self._iterations.data) + 1  # t = 1 on the first step
             if self.weight_decay:

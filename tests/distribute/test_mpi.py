@@ -1,0 +1,97 @@
+"""Data-parallel training over MPI (issue 19): ``mpiexec -n 2`` equals one process on the same
+global batches, in ``fit`` and in a custom loop; a failing rank stops the others."""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py")
+HERE = pathlib.Path(__file__).parent
+MPIEXEC = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or \
+    shutil.which("mpiexec")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (make test installs the "
+                                 "mpich wheels with the mpi extra)")]
+ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PROFOND_KEEP_MEMORY="0")
+
+
+def run(script, *args, ranks=None, timeout=300):
+    command = [sys.executable, str(HERE / script), *args]
+    if ranks:
+        command = [MPIEXEC, "-n", str(ranks), *command, "--mpi"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def weights(path):
+    with np.load(path) as f:
+        return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
+
+
+@pytest.mark.parametrize("kind,n,batch", [("mlp", 1001, 64), ("cnn", 600, 50)])
+def test_two_ranks_train_like_one_process(tmp_path, kind, n, batch):
+    """One epoch, same global batches: weights within 1e-5, the same History and evaluation.
+    (1001 rows: the last batch of 41 rows splits 21/20 between the ranks.)"""
+    outs = {}
+    for ranks in (None, 2):
+        out = tmp_path / f"{kind}-{ranks or 1}.npz"
+        done = run("mpi_train.py", "--kind", kind, "--n", str(n), "--batch", str(batch),
+                   "--out", str(out), ranks=ranks)
+        assert done.returncode == 0, done.stderr[-3000:]
+        outs[ranks or 1] = out
+    for a, b in zip(weights(outs[1]), weights(outs[2])):
+        np.testing.assert_allclose(b, a, atol=1e-5, rtol=0)
+    one, two = (json.loads(pathlib.Path(f"{outs[r]}.json").read_text()) for r in (1, 2))
+    assert two["ranks"] == 2
+    for part in ("history", "evaluation"):
+        for key, value in one[part].items():
+            np.testing.assert_allclose(two[part][key], value, rtol=1e-5)
+
+
+def test_custom_loop_with_run_and_reduce(tmp_path):
+    single, double = tmp_path / "one.npz", tmp_path / "two.npz"
+    first = run("mpi_custom_loop.py", "--out", str(single))
+    second = run("mpi_custom_loop.py", "--out", str(double), ranks=2)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
+    assert first.stdout.splitlines() == second.stdout.splitlines()  # the reduced losses
+    for a, b in zip(weights(single), weights(double)):
+        np.testing.assert_allclose(b, a, atol=1e-5, rtol=0)
+
+
+def test_a_failing_rank_stops_the_others(tmp_path):
+    done = run("mpi_custom_loop.py", "--out", str(tmp_path / "x.npz"), "--fail-rank", "1",
+               ranks=2, timeout=120)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "rank 1 fails on purpose" in output
+    assert "rank 1 of 2 failed: stopping every rank" in output
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_strategy_without_mpi_says_how_to_install_it():
+    code = ("import sys; sys.modules['mpi4py'] = None\n"
+            "import profond as tf\n"
+            "try:\n    tf.distribute.MultiWorkerMirroredStrategy()\n"
+            "except ImportError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=ENV)
+    assert "pip install 'profond[mpi]'" in done.stdout, done.stderr
+
+
+def test_profond_launch_runs_the_script_on_two_ranks(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text("import profond as tf\n"
+                      "s = tf.distribute.MultiWorkerMirroredStrategy()\n"
+                      "total = s.reduce('SUM', 1.0, axis=None).numpy()\n"
+                      "print(f'rank {s.rank} of {s.size}', total)\n")
+    profond = pathlib.Path(sys.executable).parent / "profond"
+    command = [str(profond)] if profond.exists() else [sys.executable, "-m", "profond.cli"]
+    done = subprocess.run([*command, "launch", "-n", "2", str(script)], capture_output=True,
+                          text=True, timeout=120, env=ENV)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(done.stdout.split("\n")[:2]) == ["rank 0 of 2 2.0", "rank 1 of 2 2.0"]
