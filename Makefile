@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast compat lint bench clean fashion-mnist chromium french-words playground
+.PHONY: demo test test-fast compat lint bench clean fashion-mnist chromium french-words playground docs
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,16 @@ chromium:
 	  || echo "note: could not install chromium"; fi
 
 test: $(VENV)/.test fashion-mnist chromium french-words
-	$(PY) -m ruff check src tests examples bench
+	$(PY) -m ruff check src tests examples bench docs
 	$(PY) -m pytest
+
+$(VENV)/.docs: $(VENV)/.base pyproject.toml
+	$(PY) -m pip install -q -e '.[docs]'
+	touch $@
+
+# The bilingual site into site/ (French; English in site/en/); every tutorial runs while it builds.
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The live visual playground: http://127.0.0.1:8000
 playground: $(VENV)/.playground
