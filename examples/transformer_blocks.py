@@ -1,8 +1,8 @@
 """Transformer building blocks made of profond's layers, the Keras way (``import profond as tf``).
 
-- ``PositionalEmbedding``: token embedding + position embedding, learned (an ``Embedding`` of the
-  positions) or sinusoidal (Vaswani et al. 2017, fixed):
-  PE(p, 2i) = sin(p / 10000^{2i/d}),  PE(p, 2i+1) = cos(p / 10000^{2i/d}).
+- Positions come from profond's layers (KerasHub's names): ``TokenAndPositionEmbedding`` (token
+  embedding + a learned position table) or ``Embedding`` + ``SinePositionEncoding`` (Vaswani et
+  al. 2017, fixed): PE(p, 2i) = sin(p / 10000^{2i/d}),  PE(p, 2i+1) = cos(p / 10000^{2i/d}).
   With ``mask_zero=True`` token 0 is padding and the mask travels to the attention layers.
 - ``TransformerEncoder``: x ← LayerNorm(x + MHA(x, x)), x ← LayerNorm(x + FFN(x)) (post-norm,
   as in the paper), FFN(x) = W₂ relu(W₁ x + b₁) + b₂.
@@ -19,49 +19,6 @@ import profond as tf
 
 keras = tf.keras
 layers = keras.layers
-
-
-@keras.saving.register_keras_serializable(package="transformer_blocks")
-class PositionalEmbedding(layers.Layer):
-    """Token + position embedding of (batch, T) integer sequences, T ≤ ``sequence_length``."""
-
-    def __init__(self, sequence_length, vocab_size, embed_dim, kind="learned", mask_zero=False,
-                 **kwargs):
-        super().__init__(**kwargs)
-        if kind not in ("learned", "sinusoidal"):
-            raise ValueError("PositionalEmbedding: expected kind 'learned' or 'sinusoidal'. "
-                             f"Received: kind={kind!r}")
-        self.sequence_length, self.vocab_size, self.embed_dim = sequence_length, vocab_size, \
-            embed_dim
-        self.kind, self.mask_zero = kind, mask_zero
-        self.tokens = layers.Embedding(vocab_size, embed_dim, mask_zero=mask_zero)
-        if kind == "learned":
-            self.positions = layers.Embedding(sequence_length, embed_dim)
-        else:
-            p = np.arange(sequence_length)[:, None]
-            angle = p / 10000.0 ** (np.arange(0, embed_dim, 2) / embed_dim)
-            table = np.zeros((sequence_length, embed_dim), "float32")
-            table[:, 0::2], table[:, 1::2] = np.sin(angle), np.cos(angle[:, :embed_dim // 2])
-            self.table = table
-
-    def call(self, inputs):
-        length = inputs.shape[-1]
-        if length > self.sequence_length:
-            raise ValueError(f"PositionalEmbedding: expected sequences of at most "
-                             f"{self.sequence_length} tokens. Received: length {length}")
-        if self.kind == "learned":
-            positions = self.positions(np.arange(length))
-        else:
-            positions = tf.constant(self.table[:length])
-        return self.tokens(inputs) + positions
-
-    def compute_mask(self, inputs, mask=None):
-        return self.tokens.compute_mask(inputs)
-
-    def get_config(self):
-        return {**super().get_config(), "sequence_length": self.sequence_length,
-                "vocab_size": self.vocab_size, "embed_dim": self.embed_dim, "kind": self.kind,
-                "mask_zero": self.mask_zero}
 
 
 def _check_heads(name, embed_dim, num_heads):
@@ -131,7 +88,8 @@ def main():
     tf.set_seed(0)
     (x_train, y_train), (x_test, y_test) = order_task(3000), order_task(500, seed=1)
     inputs = keras.Input((12,), dtype="int32")
-    x = PositionalEmbedding(12, 10, 32, kind="sinusoidal")(inputs)
+    tokens = layers.Embedding(10, 32)(inputs)
+    x = tokens + layers.SinePositionEncoding()(tokens)
     x = TransformerEncoder(32, num_heads=4, ff_dim=64, dropout=0.0)(x)
     x = layers.GlobalAveragePooling1D()(x)
     outputs = layers.Dense(1, activation="sigmoid")(x)
@@ -143,7 +101,7 @@ def main():
     print(f"encoder, which token comes first: test accuracy {accuracy:.3f}")
 
     decoder = TransformerDecoder(16, num_heads=2, ff_dim=32, dropout=0.0)
-    embed = PositionalEmbedding(8, 10, 16)
+    embed = layers.TokenAndPositionEmbedding(10, 8, 16)
     memory = np.random.default_rng(2).standard_normal((2, 5, 16)).astype("float32")
     target = np.array([[3, 4, 5, 6, 7, 8], [5, 5, 6, 6, 7, 7]])
     changed = target.copy()

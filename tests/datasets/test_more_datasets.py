@@ -1,28 +1,18 @@
-"""Keras's other data sets in profond: CIFAR-10/100 (binary files), IMDB and Reuters (object
-arrays read without unpickling), Boston and California housing. Each test writes a small file in
-the real format, serves it from a ``file://`` URL (never the network) and loads it through the
-real code path: download, hash check, cache, extraction, parsing."""
+"""Keras's other data sets in profond: CIFAR-10/100 (binary files), Boston and California housing
+(IMDB and Reuters: ``test_text_datasets.py``). Each test writes a small file in the real format,
+serves it from a ``file://`` URL (never the network) and loads it through the real code path:
+download, hash check, cache, extraction, parsing."""
 
 import hashlib
 import io
-import json
 import tarfile
 import urllib.error
 import urllib.request
-import zipfile
 
 import numpy as np
 import pytest
 
-from profond.datasets import (
-    _npz,
-    boston_housing,
-    california_housing,
-    cifar10,
-    cifar100,
-    imdb,
-    reuters,
-)
+from profond.datasets import boston_housing, california_housing, cifar10, cifar100
 
 
 @pytest.fixture(autouse=True)
@@ -126,123 +116,11 @@ def test_cifar_hash_mismatch_and_offline_message(tmp_path, monkeypatch):
     assert str(tmp_path / "home" / "datasets") in message
 
 
-# --- IMDB / Reuters -------------------------------------------------------------------------------
-def object_array(lists):
-    array = np.empty(len(lists), dtype=object)
-    array[:] = lists
-    return array
-
-
-def flat(name, lists):
-    """The layout profond reads: every index concatenated, and each sequence's length."""
-    return {f"{name}_values": np.array([w for seq in lists for w in seq], np.int32),
-            f"{name}_lengths": np.array([len(seq) for seq in lists])}
-
-
+# --- Boston / California housing ----------------------------------------------------------------
 def keras_order(n, rng):
     order = np.arange(n)
     rng.shuffle(order)
     return order
-
-
-TRAIN = [[1, 2, 3], [4, 1], [2, 2, 2, 9], [7]]
-TEST = [[5, 6], [1, 2, 3, 4, 5], [8]]
-
-
-@pytest.fixture
-def imdb_file(tmp_path, monkeypatch):
-    path = tmp_path / "imdb_sequences.npz"
-    np.savez(path, **flat("x_train", TRAIN), y_train=np.array([0, 1, 1, 0]),
-             **flat("x_test", TEST), y_test=np.array([1, 0, 1]))
-    words = tmp_path / "imdb_word_index.json"
-    words.write_text(json.dumps({"the": 1, "film": 2}))
-    serve(monkeypatch, imdb, path, WORD_INDEX_ORIGIN=words.as_uri(),
-          WORD_INDEX_MD5=hashlib.md5(words.read_bytes()).hexdigest())
-    return path
-
-
-def test_imdb_default_encoding(imdb_file):
-    (x_train, y_train), (x_test, y_test) = imdb.load_data()
-    assert x_train.dtype == object and y_train.dtype == np.int64
-    rng = np.random.RandomState(113)
-    train_order, test_order = keras_order(4, rng), keras_order(3, rng)
-    # rank r → index r + 3, start mark 1 in front; the highest index is out of the vocabulary
-    top = 9 + 3
-    expected = [[1] + [w + 3 if w + 3 < top else 2 for w in TRAIN[i]] for i in train_order]
-    assert list(x_train) == expected
-    np.testing.assert_array_equal(y_train, np.array([0, 1, 1, 0])[train_order])
-    assert list(x_test) == [[1] + [w + 3 for w in TEST[i]] for i in test_order]
-    np.testing.assert_array_equal(y_test, np.array([1, 0, 1])[test_order])
-    assert imdb.get_word_index() == {"the": 1, "film": 2}
-
-
-def test_imdb_vocabulary_and_length_limits(imdb_file):
-    (x_train, _), (x_test, _) = imdb.load_data(num_words=6, skip_top=4, maxlen=4, seed=1)
-    for text in list(x_train) + list(x_test):
-        assert len(text) < 4
-        assert all(w == 2 or 4 <= w < 6 for w in text)
-    (x_train, _), _ = imdb.load_data(start_char=None, oov_char=None, index_from=0, num_words=3)
-    assert sorted(map(sorted, x_train)) == sorted(sorted(w for w in t if w < 3) for t in TRAIN)
-    with pytest.raises(ValueError, match="maxlen"):
-        imdb.load_data(maxlen=1)
-    with pytest.raises(TypeError, match="nb_words"):
-        imdb.load_data(nb_words=10)
-
-
-def test_reuters_split_and_names(tmp_path, monkeypatch):
-    path = tmp_path / "reuters_sequences.npz"
-    texts = TRAIN + TEST
-    np.savez(path, **flat("x", texts), y=np.arange(7) % 46)
-    serve(monkeypatch, reuters, path)
-    (x_train, y_train), (x_test, y_test) = reuters.load_data(test_split=0.3, seed=5)
-    order = keras_order(7, np.random.RandomState(5))
-    assert len(x_train) == int(7 * 0.7) and len(x_test) == 7 - int(7 * 0.7)
-    np.testing.assert_array_equal(np.concatenate([y_train, y_test]), (np.arange(7) % 46)[order])
-    assert x_train[0][0] == 1
-    names = reuters.get_label_names()
-    assert len(names) == 46 and names[3] == "earn"
-    with pytest.raises(ValueError, match="test_split"):
-        reuters.load_data(test_split=1.0)
-
-
-def test_pickled_object_arrays_are_refused_and_never_run(tmp_path, monkeypatch):
-    ran = []
-
-    class Evil:
-        def __reduce__(self):
-            return (ran.append, ("code ran",))
-
-    evil = np.empty(1, dtype=object)
-    evil[0] = Evil()
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, evil, allow_pickle=True)
-    path = tmp_path / "imdb_sequences.npz"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("x_train.npy", buffer.getvalue())
-    serve(monkeypatch, imdb, path)
-    with pytest.raises(ValueError, match="pickle, which profond never loads"):
-        imdb.load_data()
-    assert ran == []
-    keras_layout = tmp_path / "keras.npz"  # Keras's own file: object arrays of lists
-    np.savez(keras_layout, x=object_array([[1, 2], [3]]), y=np.array([0, 1]))
-    with pytest.raises(ValueError, match="x_values and x_lengths"):
-        _npz.load_sequences(keras_layout, ["x", "y"])
-
-
-def test_sequence_reader_checks_the_layout(tmp_path):
-    path = tmp_path / "x.npz"
-    np.savez(path, **flat("x", [[1, 2**20], [], [3]]), y=np.arange(3))
-    arrays = _npz.load_sequences(path, ["x", "y"])
-    assert arrays["x"].dtype == object and arrays["x"].tolist() == [[1, 2**20], [], [3]]
-    np.testing.assert_array_equal(arrays["y"], np.arange(3))
-    np.savez(path, x_values=np.arange(4), x_lengths=np.array([1, 2]))
-    with pytest.raises(ValueError, match="do not add up"):
-        _npz.load_sequences(path, ["x"])
-    with pytest.raises(ValueError, match="no array 'z'"):
-        _npz.load_sequences(path, ["z"])
-    (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="npz"):
-        _npz.load_sequences(tmp_path / "bad.npz", ["x"])
 
 
 def test_boston_housing_split_like_keras(tmp_path, monkeypatch):

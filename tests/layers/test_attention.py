@@ -489,7 +489,7 @@ def test_transformer_blocks_masks_save_and_errors():
     blocks = _blocks()
     tokens = np.array([[4, 5, 6, 0, 0], [7, 8, 9, 3, 0]])
     inputs = layers.Input((5,), dtype="int32")
-    embed = blocks.PositionalEmbedding(6, 10, 8, kind="learned", mask_zero=True)
+    embed = layers.TokenAndPositionEmbedding(10, 6, 8, mask_zero=True)
     x = embed(inputs)
     y = blocks.TransformerEncoder(8, num_heads=2, ff_dim=16, dropout=0.0)(x)
     assert y._keras_mask is not None
@@ -497,22 +497,16 @@ def test_transformer_blocks_masks_save_and_errors():
     out = model(tokens)
     np.testing.assert_array_equal(out._keras_mask, tokens != 0)
     # padding is not attended: another padding vector, same outputs at the real positions
-    table = embed.tokens.get_weights()[0]
-    embed.tokens.set_weights([table + 5.0 * (np.arange(10) == 0)[:, None]])
+    table, positions = embed.get_weights()
+    embed.set_weights([table + 5.0 * (np.arange(10) == 0)[:, None], positions])
     np.testing.assert_allclose(model(tokens).numpy()[tokens != 0], out.numpy()[tokens != 0],
                                rtol=1e-5, atol=1e-5)
-    embed.tokens.set_weights([table])
+    embed.set_weights([table, positions])
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "blocks.profond")
         model.save(path)
         loaded = pf.models.load_model(path)
     np.testing.assert_allclose(loaded(tokens).numpy(), out.numpy(), rtol=1e-6)
-    sinus = blocks.PositionalEmbedding(4, 10, 6, kind="sinusoidal")
-    table = sinus(np.zeros((1, 4), int)).numpy()[0] - sinus.tokens(np.zeros((1, 4), int)).numpy()[0]
-    np.testing.assert_allclose(table[:, 0], np.sin(np.arange(4)), atol=1e-6)
-    np.testing.assert_allclose(table[:, 1], np.cos(np.arange(4)), atol=1e-6)
-    with pytest.raises(ValueError, match="at most 4 tokens. Received: length 5"):
-        sinus(np.zeros((1, 5), int))
     with pytest.raises(ValueError, match="num_heads to divide embed_dim"):
         blocks.TransformerEncoder(10, num_heads=3, ff_dim=8)
 
@@ -529,3 +523,51 @@ def test_transformer_example_learns_the_order_task():
     accuracy = float(out.split("test accuracy ")[1].split()[0])
     assert accuracy > 0.9, out
     assert "outputs 0-3 unchanged: True, outputs 4-5 changed: True" in out
+
+
+# --- the fused attention core (MultiHeadAttention's fast path) ----------------------------------
+
+
+def _mha_outputs(mha, q, v, fast, **kwargs):
+    """Output and gradients (query, value, every weight) with a random upstream gradient,
+    through the fused core (``fast``) or the op-by-op path (forced by asking for the scores)."""
+    qv, vv = pf.Variable(q), pf.Variable(v)
+    gy = np.random.default_rng(7).standard_normal(q.shape[:-1] + (mha._shapes[0][-1],))
+    with pf.GradientTape() as tape:
+        out = mha(qv, vv, return_attention_scores=not fast, **kwargs)
+        out = out if fast else out[0]
+        loss = pf.reduce_sum(out * gy)
+    grads = tape.gradient(loss, [qv, vv] + mha.trainable_weights)
+    return [out.numpy()] + [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"use_causal_mask": True},
+                                    {"attention_mask": np.tril(np.ones((6, 5), bool))[None]},
+                                    {"use_causal_mask": True, "value_mask": "padding"}])
+def test_fused_core_equals_the_op_by_op_path(kwargs):
+    q, v = _randn(3, 6, 8, dtype="float64"), _randn(3, 5, 7, dtype="float64")
+    kwargs = dict(kwargs)
+    if kwargs.get("value_mask") == "padding":
+        kwargs["value_mask"] = np.arange(5)[None, :] < np.array([[5], [3], [4]])
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3, dtype="float64")
+    mha(q, v)
+    fast, slow = _mha_outputs(mha, q, v, True, **kwargs), _mha_outputs(mha, q, v, False, **kwargs)
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_core_gradients_of_first_and_second_order():
+    from profond.layers.attention import _AttentionCore
+
+    rng = np.random.default_rng(8)
+    q, k, v = (rng.standard_normal((2, 3, 4, 5)) for _ in range(3))
+    keep = np.tril(np.ones((4, 4), bool))[None, None]
+    gradcheck(lambda a, b, c: _AttentionCore(0.4, keep)(a, b, c), [q, k, v])
+    gradgradcheck(lambda a, b, c: _AttentionCore(0.4, None)(a, b, c), [q, k, v])
+    # strided views (the heads split from (batch, T, heads, d)) give the same values
+    qt = np.ascontiguousarray(q.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
+    assert not qt.flags.c_contiguous
+    np.testing.assert_allclose(_AttentionCore(0.4, keep)(pf.constant(qt), pf.constant(k),
+                                                         pf.constant(v)).numpy(),
+                               _AttentionCore(0.4, keep)(pf.constant(q), pf.constant(k),
+                                                         pf.constant(v)).numpy(), atol=1e-14)

@@ -106,7 +106,11 @@ CASES = {
     "StringLookup": (lambda: L.StringLookup(vocabulary=["a", "b c"], mask_token=""), (2, 3), TEXT),
     "TextVectorization": (lambda: L.TextVectorization(vocabulary=["a", "b"],
                                                       output_sequence_length=4), (2,), TEXT),
+    "SubwordTokenizer": (lambda: L.SubwordTokenizer(vocabulary=["[PAD]", "[UNK]", "a", "b", ","],
+                                                    output_sequence_length=4), (2,), TEXT),
     "Resizing": (lambda: L.Resizing(4, 4), S2),
+    "PositionEmbedding": (lambda: L.PositionEmbedding(6), (2, 4, 3)),
+    "TokenAndPositionEmbedding": (lambda: L.TokenAndPositionEmbedding(10, 6, 3), (2, 4), INT),
 }
 # A Lambda's function is code, never stored: loading needs it back (see lambda_layer.py).
 CUSTOM = {"Lambda": {"relu": pf.activations.relu}}

@@ -4,8 +4,10 @@
 - ``mnist.load_data()``, ``fashion_mnist.load_data()``: 28×28 images from IDX files (Debian's
   package, a cache folder, or a verified download).
 - Keras's other sets, same signatures and dtypes: ``cifar10``, ``cifar100`` (binary files, never
-  pickles), ``imdb``, ``reuters`` (flat plain arrays, never pickles), ``boston_housing``,
-  ``california_housing``; downloaded once through ``profond.utils.get_file`` (verified, cached).
+  pickles), ``imdb``, ``reuters`` (Keras's ``.npz``, read by an unpickler that rebuilds nothing
+  but arrays of int lists), ``boston_housing``, ``california_housing``; downloaded once through
+  ``profond.utils.get_file`` (verified, cached).
+- ``french_words.load_data()``: Debian's French word list (package ``wfrench``), split by seed.
 - ``toy``: small synthetic 2-D sets (``spiral``, ``circles``, ``xor``, ``moons``, ``gaussians``,
   ``regression_1d``, ``regression_plane``), also importable from here.
 """
@@ -17,6 +19,7 @@ from profond.datasets import (
     cifar100,
     digits,
     fashion_mnist,
+    french_words,
     imdb,
     mnist,
     reuters,
@@ -40,6 +43,7 @@ __all__ = [
     "circles",
     "digits",
     "fashion_mnist",
+    "french_words",
     "gaussians",
     "imdb",
     "mnist",

@@ -1,11 +1,12 @@
 """IMDB movie reviews (Maas et al., 2011): 50,000 reviews labelled positive (1) or negative (0),
 each a list of word indices (``get_word_index`` gives the words).
 
-Keras's file ``imdb.npz`` stores the reviews as NumPy object arrays, i.e. pickles, which
-profond never loads (a pickle may run code). ``load_data`` reads ``imdb_sequences.npz``, the same
-data laid out flat in plain arrays (see ``profond.datasets._npz`` for the layout and how to make
-it once from Keras's download), from ``$PROFOND_HOME/datasets/`` (``~/.profond/datasets/``), with
-``imdb_word_index.json`` (from https://storage.googleapis.com/tensorflow/tf-keras-datasets/).
+``load_data`` reads Keras's own file ``imdb.npz`` (17 MB, from
+https://storage.googleapis.com/tensorflow/tf-keras-datasets/), checked by the SHA-256 that Keras
+publishes and cached in ``$PROFOND_HOME/datasets/`` (``~/.profond/datasets/``); offline, put a copy
+there yourself (the error says where). Its reviews are NumPy object arrays, i.e. pickles: profond
+rebuilds them with a restricted unpickler that can make nothing but arrays of int lists (see
+``profond.datasets._npz``), never with ``allow_pickle=True``.
 """
 
 import numpy
@@ -15,12 +16,12 @@ from profond.datasets._fetch import KERAS_URL, fetch
 from profond.datasets._npz import load_sequences
 
 ORIGIN = KERAS_URL + "imdb.npz"
-SHA256 = None  # no published file of the flat layout: nothing to check it against
+SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"  # Keras's
 WORD_INDEX_ORIGIN = KERAS_URL + "imdb_word_index.json"
 WORD_INDEX_MD5 = "bfafd718b763782e994055a2d397834f"
 
 
-def load_data(path="imdb_sequences.npz", num_words=None, skip_top=0, maxlen=None, seed=113,
+def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113,
               start_char=1, oov_char=2, index_from=3, **kwargs):
     """``(x_train, y_train), (x_test, y_test)`` exactly as Keras gives them: object arrays of
     word-index lists (25,000 reviews each), int64 labels 0/1. See

@@ -1,11 +1,12 @@
 """Reuters newswires (Reuters-21578): 11,228 short news texts in 46 topics, each a list of word
 indices (``get_word_index`` gives the words, ``get_label_names`` the topics).
 
-Keras's file ``reuters.npz`` stores the texts as NumPy object arrays, i.e. pickles, which
-profond never loads (a pickle may run code). ``load_data`` reads ``reuters_sequences.npz``, the same
-data laid out flat in plain arrays (see ``profond.datasets._npz`` for the layout and how to make
-it once from Keras's download), from ``$PROFOND_HOME/datasets/`` (``~/.profond/datasets/``), with
-``reuters_word_index.json`` (from https://storage.googleapis.com/tensorflow/tf-keras-datasets/).
+``load_data`` reads Keras's own file ``reuters.npz`` (2 MB, from
+https://storage.googleapis.com/tensorflow/tf-keras-datasets/), checked by the SHA-256 that Keras
+publishes and cached in ``$PROFOND_HOME/datasets/`` (``~/.profond/datasets/``); offline, put a copy
+there yourself. Its texts are NumPy object arrays, i.e. pickles: profond rebuilds them with a
+restricted unpickler that can make nothing but arrays of int lists (see
+``profond.datasets._npz``), never with ``allow_pickle=True``.
 """
 
 import numpy
@@ -15,7 +16,7 @@ from profond.datasets._fetch import KERAS_URL, check_test_split, fetch
 from profond.datasets._npz import load_sequences
 
 ORIGIN = KERAS_URL + "reuters.npz"
-SHA256 = None  # no published file of the flat layout: nothing to check it against
+SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"  # Keras's
 WORD_INDEX_ORIGIN = KERAS_URL + "reuters_word_index.json"
 WORD_INDEX_MD5 = "4d44cc38712099c9e383dc6e5f11a921"
 LABEL_NAMES = (
@@ -27,7 +28,7 @@ LABEL_NAMES = (
 )
 
 
-def load_data(path="reuters_sequences.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2,
+def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2,
               seed=113, start_char=1, oov_char=2, index_from=3):
     """``(x_train, y_train), (x_test, y_test)`` exactly as Keras gives them: object arrays of
     word-index lists and int64 topic labels 0–45, shuffled by ``seed``, the last ``test_split``

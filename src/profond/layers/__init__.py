@@ -83,6 +83,11 @@ from profond.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from profond.layers.positional import (
+    PositionEmbedding,
+    SinePositionEncoding,
+    TokenAndPositionEmbedding,
+)
 from profond.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
@@ -100,6 +105,7 @@ from profond.layers.preprocessing import (
     Rescaling,
     Resizing,
     StringLookup,
+    SubwordTokenizer,
     TextVectorization,
 )
 from profond.layers.recurrent import (
@@ -178,3 +184,6 @@ __all__ += ["deserialize", "serialize"]
 __all__ += ["AdditiveAttention", "Attention", "MultiHeadAttention"]
 # text preprocessing (issue 17, item 1)
 __all__ += ["IntegerLookup", "StringLookup", "TextVectorization"]
+__all__ += ["SubwordTokenizer"]  # sub-word tokenizers (Hugging Face tokenizers), issue 17
+# position embeddings, KerasHub's names (issue 17, item 2)
+__all__ += ["PositionEmbedding", "SinePositionEncoding", "TokenAndPositionEmbedding"]

@@ -12,7 +12,7 @@ import numpy
 from profond import random as _random
 from profond.autodiff.function import Function, FusedFunction
 from profond.autodiff.tensor import Tensor
-from profond.backend import array_module
+from profond.backend import array_module, floatx
 from profond.backend import jit as _jit
 from profond.ops._util import as_tensor, normalize_axis
 from profond.ops.elementwise import cast, exp, sqrt, where
@@ -130,6 +130,45 @@ class Erf(Function):
     def backward(self, gy):
         x = self.inputs[0]
         return gy * exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
+
+
+def _import_gelu_kernels():
+    from profond.ops import gelu_jit
+
+    return gelu_jit
+
+
+class Gelu(FusedFunction):
+    """GELU(x) = x Φ(x), Φ(x) = ½ (1 + erf(x/√2)) the normal CDF;  ∂y/∂x = Φ(x) + x φ(x),
+    φ(x) = e^{−x²/2}/√(2π). One op instead of five: the forward keeps the slope, the backward
+    multiplies by it (with numba, one compiled pass, see ``gelu_jit``)."""
+
+    def forward(self, x):
+        kernels = _jit.kernels(_import_gelu_kernels, x)
+        if kernels is not None:
+            flat = numpy.ascontiguousarray(x).reshape(-1)
+            y, slope = numpy.empty_like(flat), numpy.empty_like(flat)
+            (kernels.forward32 if x.dtype == numpy.float32 else kernels.forward64)(
+                flat, y, slope)
+            self.saved = slope.reshape(x.shape)
+            return y.reshape(x.shape)
+        xp = array_module(x)
+        cdf = _erf_array(x * x.dtype.type(1.0 / math.sqrt(2.0)))
+        cdf += 1
+        cdf *= 0.5
+        slope = xp.exp(x * x * -0.5)
+        slope *= x.dtype.type(1.0 / math.sqrt(2.0 * math.pi))
+        slope *= x
+        slope += cdf
+        self.saved = slope
+        return x * cdf
+
+    def backward_arrays(self, gy):
+        return (gy * self.saved,)
+
+    @staticmethod
+    def composed(x):
+        return x * (erf(x * (1.0 / math.sqrt(2.0))) + 1) * 0.5
 
 
 # --- softmax family ------------------------------------------------------------------------------
@@ -261,8 +300,9 @@ def _import_norm_kernels():
 
 def _norm_kernels(x, axes, *params):
     """``norm_jit`` when it applies (see ``profond.backend.jit``): float32/float64 x normalized
-    over every axis but the last, γ and β of that dtype with one value per feature."""
-    if x.ndim < 2 or tuple(axes) != tuple(range(x.ndim - 1)) or any(
+    over every axis but the last (batch norm) or over the last axis alone (layer norm), γ and β
+    of that dtype with one value per feature."""
+    if x.ndim < 2 or tuple(axes) not in (tuple(range(x.ndim - 1)), (x.ndim - 1,)) or any(
             getattr(p, "size", None) != x.shape[-1] for p in params):
         return None
     return _jit.kernels(_import_norm_kernels, x, *params)
@@ -282,6 +322,16 @@ class Normalize(FusedFunction):
 
     def forward(self, x, gamma, beta):
         kernels = _norm_kernels(x, self.axes, gamma, beta)
+        if kernels is not None and tuple(self.axes) == (x.ndim - 1,):  # layer norm
+            stat = x.shape[:-1] + (1,)
+            x2 = numpy.ascontiguousarray(x).reshape(-1, x.shape[-1])
+            xhat, y = numpy.empty_like(x2), numpy.empty_like(x2)
+            mean, var, inv = kernels.rows_forward(x2, gamma.reshape(-1), beta.reshape(-1),
+                                                  float(self.epsilon), xhat, y)
+            self.mean = mean.astype(x.dtype).reshape(stat)
+            self.var = var.astype(x.dtype).reshape(stat)
+            self.saved = (xhat.reshape(x.shape), inv.astype(x.dtype).reshape(stat))
+            return y.reshape(x.shape)
         if kernels is not None:
             stat = (1,) * (x.ndim - 1) + (x.shape[-1],)
             x2 = numpy.ascontiguousarray(x).reshape(-1, x.shape[-1])
@@ -306,11 +356,17 @@ class Normalize(FusedFunction):
         x, gamma, beta = self.inputs
         gamma = gamma.data
         lead = (1,) * (xhat.ndim - gamma.ndim)
-        kernels = _norm_kernels(xhat, self.axes, gamma)
+        kernels = _norm_kernels(xhat, self.axes, gamma, beta.data)
         if kernels is not None and type(gy) is numpy.ndarray and gy.dtype == xhat.dtype \
                 and gy.shape == xhat.shape:
             c = xhat.shape[-1]
             gx = numpy.empty(xhat.shape, xhat.dtype)
+            if tuple(self.axes) == (xhat.ndim - 1,):  # layer norm
+                sum_gx, sum_g = kernels.rows_backward(
+                    numpy.ascontiguousarray(gy).reshape(-1, c), xhat.reshape(-1, c),
+                    gamma.reshape(-1), inv.reshape(-1), gx.reshape(-1, c))
+                return (gx, sum_gx.astype(gx.dtype).reshape(gamma.shape),
+                        sum_g.astype(gx.dtype).reshape(beta.shape))
             sum_gx, sum_g = kernels.backward(
                 numpy.ascontiguousarray(gy).reshape(-1, c), xhat.reshape(-1, c),
                 gamma.reshape(-1), inv.reshape(-1), gx.reshape(-1, c))
@@ -403,10 +459,13 @@ class Dense(Function):
         self.activation = activation
 
     def forward(self, x, w, b=None):
-        y = x @ w
+        # NOTE: (batch, T, n_in) inputs as one 2-D product: NumPy's stacked (3-D @ 2-D) matmul
+        # is about 1.4x slower than the same GEMM on the flattened rows.
+        y = (x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x) @ w
         if b is not None:
             y += b
-        return activate_inplace(y, self.activation)
+        y = activate_inplace(y, self.activation)
+        return y.reshape(x.shape[:-1] + y.shape[-1:]) if x.ndim > 2 else y
 
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
@@ -414,7 +473,9 @@ class Dense(Function):
         g2 = reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = matmul(g, transpose(w))
+            gx = matmul(g2, transpose(w))  # 2-D, as in forward
+            if g.ndim != 2:
+                gx = reshape(gx, x.shape)
         if self.needs_input_grad[1]:
             x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
             gw = matmul(transpose(x2), g2)
@@ -465,7 +526,9 @@ def gelu(x, approximate=False):
     if approximate:
         inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
         return x * (tanh(inner) + 1) * 0.5
-    return x * (erf(x * (1.0 / math.sqrt(2.0))) + 1) * 0.5
+    if x.dtype.kind != "f":
+        x = cast(x, floatx())
+    return Gelu()(x)
 
 
 def softmax(x, axis=-1):

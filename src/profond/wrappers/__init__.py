@@ -3,7 +3,7 @@ work in ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and ``clone`` (needs
 ``datasets`` extra: scikit-learn).
 
 >>> from profond.wrappers import KerasClassifier                         # doctest: +SKIP
->>> clf = KerasClassifier(build_mlp, model__hidden=32, epochs=20, optimizer__learning_rate=1e-2)
+>>> clf = KerasClassifier(build_mlp, model__hidden=32, epochs=20)        # doctest: +SKIP
 >>> GridSearchCV(clf, {"model__hidden": [16, 64]}, cv=3).fit(x, y)        # doctest: +SKIP
 """
 

@@ -1,5 +1,6 @@
-"""Preprocessing layers: feature normalization and encodings, text vectorization and vocabulary
-lookups, image resizing and cropping, and data augmentation (active only while training)."""
+"""Preprocessing layers: feature normalization and encodings, text vectorization, sub-word
+tokenizers and vocabulary lookups, image resizing and cropping, and data augmentation (active
+only while training)."""
 
 from profond.layers.preprocessing.augmentation import (
     RandomBrightness,
@@ -18,6 +19,7 @@ from profond.layers.preprocessing.normalization import (
     Normalization,
     Rescaling,
 )
+from profond.layers.preprocessing.subword import SubwordTokenizer
 from profond.layers.preprocessing.text import TextVectorization
 
 __all__ = [
@@ -26,3 +28,4 @@ __all__ = [
     "RandomTranslation", "RandomZoom", "Rescaling", "Resizing",
 ]
 __all__ += ["IntegerLookup", "StringLookup", "TextVectorization"]  # issue 17
+__all__ += ["SubwordTokenizer"]  # issue 17: sub-words through Hugging Face tokenizers
