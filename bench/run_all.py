@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 
 from _harness import machine, run_case, show_time  # noqa: E402
 
-MODULES = ("training", "inference", "layers", "engine", "fashion_mnist")
+MODULES = ("training", "inference", "layers", "engine", "fashion_mnist", "language", "rl")
 
 
 def versions():
@@ -84,7 +84,8 @@ backend's speed against PyTorch CUDA is not measured here.
     for r in results:
         by_module.setdefault(r["module"], []).append(r)
     titles = {"training": "Training", "inference": "Inference", "layers": "Single layers",
-              "engine": "The engine alone", "fashion_mnist": "Real data"}
+              "engine": "The engine alone", "fashion_mnist": "Real data",
+              "language": "Language models", "rl": "Reinforcement learning"}
     body = [head]
     for module, rs in by_module.items():
         doc = " ".join(importlib.import_module(module).__doc__.strip().split("\n\n")[0].split())

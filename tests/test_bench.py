@@ -8,7 +8,7 @@ import sys
 import pytest
 
 BENCH = pathlib.Path(__file__).resolve().parents[1] / "bench"
-MODULES = ("training", "inference", "layers", "engine", "fashion_mnist")
+MODULES = ("training", "inference", "layers", "engine", "fashion_mnist", "rl", "language")
 
 
 def test_case_modules_import_no_framework():

@@ -34,3 +34,41 @@ def test_linear_regression_finds_the_line():
 def test_xor_is_learned():
     out = run("xor.py")
     assert "accuracy: 1.00" in out
+
+
+def test_sentiment_imdb_quick_learns_the_generated_reviews():
+    out = subprocess.run([sys.executable, str(EXAMPLES / "sentiment_imdb.py"), "--quick"],
+                         capture_output=True, text=True, timeout=600, check=True).stdout
+    accuracies = dict(re.findall(r"(bag of words|BiLSTM|transformer): test accuracy ([\d.]+)",
+                                 out))
+    assert set(accuracies) == {"bag of words", "BiLSTM", "transformer"}
+    assert all(float(a) >= 0.7 for a in accuracies.values()), accuracies
+
+
+def test_rl_maze_q_learning_finds_the_optimal_policy_on_every_maze():
+    out = run("rl_maze.py")
+    rows = re.findall(r"^  (\w+) +(\d) +[\d.]+ +(\d+) +(\d+)$", out, re.MULTILINE)
+    assert len(rows) == 12 and all(differ == "0" for *_, differ in rows), rows
+    assert out.count("mean return 0.910 ± 0.000") == 3
+
+
+def test_rl_frozenlake_succeeds_at_least_70_percent_on_3_seeds():
+    rates = re.findall(r"seed \d: success rate ([\d.]+) over 1000 episodes",
+                       run("rl_frozenlake.py"))
+    assert len(rates) == 3 and min(map(float, rates)) >= 0.70, rates
+
+
+def test_rl_cartpole_ppo_quick_learns():
+    out = subprocess.run([sys.executable, str(EXAMPLES / "rl_cartpole_ppo.py"), "--quick"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    mean = float(re.search(r"PPO seed 0: mean return ([\d.]+)", out).group(1))
+    assert mean >= 100, out  # a random policy: ~22; the full run reaches 500 (see its docstring)
+
+
+def test_rl_cartpole_dqn_quick_run_saves_and_reloads_the_same_agent():
+    out = subprocess.run([sys.executable, str(EXAMPLES / "rl_cartpole_dqn.py"), "--quick"],
+                         capture_output=True, text=True, timeout=600, check=True).stdout
+    trained = re.search(r"seed 0: mean return ([\d.]+ ± [\d.]+) over 20 episodes \(15,000 "
+                        r"steps, 7,040 gradient steps", out)
+    reloaded = re.search(r"saved and loaded \(\d+ kB\): mean return ([\d.]+ ± [\d.]+)", out)
+    assert trained and reloaded and trained.group(1) == reloaded.group(1), out

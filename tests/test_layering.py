@@ -18,7 +18,7 @@ FLOORS = [
     ["optimizers"],
     ["data", "datasets", "utils"],
     ["models", "callbacks", "saving"],
-    ["rl", "explain", "distribute", "federated", "privacy"],
+    ["rl", "explain", "distribute", "federated", "privacy", "unsupervised", "generative"],
     ["keras", "nn", "math", "linalg", "image", "strings", "train", "saved_model", "debugging",
      "experimental", "nest", "dtypes", "mixed_precision", "applications", "function", "compat",
      "cli", "viz", "playground", "testing", "serve", "onnx", "wrappers"],

@@ -20,7 +20,9 @@ Protocol — the page sends JSON objects, at most ``MAX_MESSAGE_CHARS`` characte
 
 and receives ``hello`` (choices, limits, settings), ``settings``, ``data``, ``update``,
 ``state`` (playing or not), ``export`` and ``error`` messages. A malformed, unknown, oversized or
-out-of-range message gets an ``error`` message back; the connection stays open.
+out-of-range message gets an ``error`` message back; the connection stays open. The maze page
+(``/maze``, its WebSocket ``/ws/maze``: :mod:`~profond.playground.maze`) has its own messages on
+the same machinery.
 
 Hardening (the server runs training for whoever reaches it): it listens on 127.0.0.1 unless told
 otherwise, and anywhere else only with a token (:mod:`~profond.playground.guard` checks ``Host``,
@@ -45,7 +47,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -101,8 +103,10 @@ class ProtocolError(ValueError):
     """A message from the page that is refused; its text goes back in an ``error`` message."""
 
 
-def parse_message(text):
-    """``(type, fields)`` from the text of a message, checked against ``MESSAGES``."""
+def parse_message(text, messages=MESSAGES):
+    """``(type, fields)`` from the text of a message, checked against ``messages`` (a table
+    like ``MESSAGES``; field kinds: object, choice, text of at most ``spec`` characters, int
+    and float within bounds)."""
     if not isinstance(text, str):
         raise ProtocolError("Expected a text message holding JSON.")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -115,9 +119,9 @@ def parse_message(text):
     if not isinstance(message, dict):
         raise ProtocolError("Expected a JSON object with a 'type'.")
     kind = message.get("type")
-    if not isinstance(kind, str) or kind not in MESSAGES:
+    if not isinstance(kind, str) or kind not in messages:
         raise ProtocolError(f"Unknown message type: {str(kind)[:40]!r}.")
-    fields = MESSAGES[kind]
+    fields = messages[kind]
     extra = set(message) - set(fields) - {"type"}
     if extra:
         raise ProtocolError(f"Unexpected field(s) in a {kind!r} message: "
@@ -133,6 +137,10 @@ def parse_message(text):
         elif field_kind == "choice":
             if not isinstance(value, str) or value not in spec:
                 raise ProtocolError(f"Expected {name!r} to be one of {', '.join(spec)}.")
+        elif field_kind == "text":
+            if not isinstance(value, str) or len(value) > spec:
+                raise ProtocolError(f"Expected {name!r} to be a text of at most {spec} "
+                                    "characters.")
         else:
             try:
                 value = session_lib._check_number(name, value, field_kind, spec)
@@ -208,7 +216,11 @@ class SessionManager:
 
 
 class Connection:
-    """One tab: reads its messages, runs its session's work in its client's turn, sends results."""
+    """One tab: reads its messages, runs its session's work in its client's turn, sends results.
+    Another page's connection (the maze's) subclasses it with its own ``messages`` table,
+    :meth:`greet`, :meth:`handle` and :meth:`train_loop`."""
+
+    messages = MESSAGES
 
     def __init__(self, websocket, session, scheduler, client="local", bucket=None):
         self.websocket = websocket
@@ -237,11 +249,15 @@ class Connection:
         await self.send({"type": "data", **(await self.work(self.session.data_message))})
         await self.send({"type": "update", **(await self.work(self.session.snapshot))})
 
-    async def serve(self):
+    async def greet(self):
+        """What a new tab receives first."""
         await self.send({"type": "hello", "options": options(), "settings":
                          self.session.settings})
         await self.send_all()
         await self.send_state()
+
+    async def serve(self):
+        await self.greet()
         while True:
             pause = self.bucket.delay()
             if self.bucket.in_debt_for() > FLOOD_SECONDS:  # a flood, not a person: hang up
@@ -260,7 +276,7 @@ class Connection:
             try:
                 if text is None:
                     raise ProtocolError("Expected a text message holding JSON.")
-                await self.handle(*parse_message(text))
+                await self.handle(*parse_message(text, self.messages))
             except (ProtocolError, SettingsError) as error:
                 await self.send({"type": "error", "message": str(error)})
             except WebSocketDisconnect:
@@ -407,6 +423,13 @@ def options():
 
 
 async def _websocket(websocket: WebSocket):
+    await serve_tab(websocket, Session, Connection)
+
+
+async def serve_tab(websocket, make_session, connection_class):
+    """Serve one tab's WebSocket: a session from ``make_session()`` (built on the worker in the
+    client's turn, within the client's and the server's session quotas), its messages handled
+    by a ``connection_class`` (:class:`Connection` or a subclass) until the tab goes."""
     # Host, Origin and the token were checked by the Guard middleware before this runs.
     await websocket.accept()
     state = websocket.app.state
@@ -421,9 +444,10 @@ async def _websocket(websocket: WebSocket):
         return
     connection = None
     try:
-        session = await scheduler.run(client, Session)  # built in the client's turn
+        session = await scheduler.run(client, make_session)  # built in the client's turn
         manager.attach(session_id, session)
-        connection = Connection(websocket, session, scheduler, client, manager.bucket(client))
+        connection = connection_class(websocket, session, scheduler, client,
+                                      manager.bucket(client))
         await connection.serve()
     except WebSocketDisconnect:
         pass
@@ -437,6 +461,28 @@ async def _websocket(websocket: WebSocket):
 
 async def _index(request):
     return FileResponse(STATIC / "index.html", headers=_HEADERS)
+
+
+async def _maze_page(request):
+    return FileResponse(STATIC / "maze.html", headers=_HEADERS)
+
+
+def _maze_routes():
+    """The maze page (``/maze``) and its WebSocket (``/ws/maze``); without Gymnasium (the
+    ``rl`` extra) a ``/maze`` that says what to install."""
+    try:  # imported here: maze.py builds on this module's Connection
+        from profond.playground.maze import maze_websocket
+    except ImportError as error:
+        if (error.name or "profond").startswith("profond"):
+            raise  # a bug, not a missing extra
+        message = (f"The maze page needs profond's rl extra ({error.name} is missing): "
+                   "pip install 'profond[rl]'\n")
+
+        async def missing(request):
+            return PlainTextResponse(message, status_code=501, headers=_HEADERS)
+
+        return [Route("/maze", missing)]
+    return [Route("/maze", _maze_page), WebSocketRoute("/ws/maze", maze_websocket)]
 
 
 async def _health(request):
@@ -470,6 +516,7 @@ def create_app(max_sessions=MAX_SESSIONS, *, max_sessions_per_client=MAX_SESSION
         Route("/", _index),
         Route("/health", _health),
         WebSocketRoute("/ws", _websocket),
+        *_maze_routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ], middleware=[Middleware(Guard, token=token, allowed_hosts=tuple(allowed_hosts),
                               max_body=max_body)], lifespan=lifespan)
@@ -532,4 +579,4 @@ def run(host="127.0.0.1", port=8000, open_browser=True, token=None, allowed_host
 
 
 __all__ = ["MAX_MESSAGE_CHARS", "ProtocolError", "SessionLimitError", "SessionManager",
-           "create_app", "exposure_token", "make_server", "parse_message", "run"]
+           "create_app", "exposure_token", "make_server", "parse_message", "run", "serve_tab"]

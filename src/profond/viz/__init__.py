@@ -10,6 +10,7 @@
   learning-rate range test;
 - ``plot_model(model)``: the layer graph (no graphviz needed);
 - ``show_attributions(images, maps)``: ``profond.explain``'s maps over their images.
+- ``plot_episode_returns(agent)``: an RL agent's return per episode, smoothed.
 
 Every function returns the matplotlib ``Figure`` (save it with ``fig.savefig("plot.png")``) and
 shows it only with ``show=True``; matplotlib is imported at the first plot, and works without a
@@ -23,6 +24,7 @@ from profond.viz.history import best_epoch, plot_history
 from profond.viz.images import show_filters, show_images
 from profond.viz.lr_finder import find_learning_rate, plot_lr_finder, suggest_learning_rate
 from profond.viz.model_graph import layer_graph, plot_model
+from profond.viz.rl import plot_episode_returns
 
 __all__ = [
     "best_epoch",
@@ -31,6 +33,7 @@ __all__ = [
     "layer_graph",
     "plot_confusion_matrix",
     "plot_decision_boundary",
+    "plot_episode_returns",
     "plot_history",
     "plot_lr_finder",
     "plot_model",
