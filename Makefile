@@ -20,7 +20,7 @@ $(VENV)/.test: $(VENV)/.base pyproject.toml
 
 # The main job: the course's perceptron and XOR, then an MLP trained on the embedded digits
 # data set (scikit-learn's 8×8 images) with the progress bar; prints test accuracy, saves it.
-demo: $(VENV)/.demo
+demo: $(VENV)/.demo french-words
 	$(PY) examples/perceptron.py
 	$(PY) examples/xor.py
 	$(VENV)/bin/profond train --dataset digits --hidden 256,128 --dropout 0.2 --epochs 60 \

@@ -377,7 +377,7 @@ def test_single_replica_strategies():
     with pytest.raises(ValueError, match="Unknown device name"):
         tf.distribute.OneDeviceStrategy("/tpu:0")
     with pytest.raises(AttributeError, match="does not implement yet"):
-        tf.distribute.MultiWorkerMirroredStrategy  # noqa: B018
+        tf.distribute.TPUStrategy  # noqa: B018
 
 
 # --- dtypes, saved_model, data.experimental -------------------------------------------------------
