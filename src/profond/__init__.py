@@ -128,7 +128,8 @@ def executing_eagerly():
 
 # Packages imported at first use (``tf.explain.saliency``, ``tf.rl.DQN``): they need optional
 # extras, or are large, and ``import profond`` stays quick without them.
-_LAZY_PACKAGES = ("explain", "onnx", "rl", "viz")
+_LAZY_PACKAGES = ("explain", "federated", "generative", "onnx", "privacy", "rl", "unsupervised",
+                  "viz")
 
 
 def __getattr__(name):
