@@ -10,6 +10,7 @@
   learning-rate range test;
 - ``plot_model(model)``: the layer graph (no graphviz needed);
 - ``show_attributions(images, maps)``: ``profond.explain``'s maps over their images.
+- ``plot_latent_space``, ``plot_latent_grid``, ``plot_interpolation``: a VAE's latent space.
 - ``plot_episode_returns(agent)``: an RL agent's return per episode, smoothed.
 
 Every function returns the matplotlib ``Figure`` (save it with ``fig.savefig("plot.png")``) and
@@ -20,6 +21,12 @@ display (its Agg backend), e.g. on a server.
 from profond.viz.confusion import confusion_matrix, plot_confusion_matrix
 from profond.viz.decision import plot_decision_boundary, predict_classes
 from profond.viz.explain import show_attributions
+from profond.viz.generative import (
+    interpolate,
+    plot_interpolation,
+    plot_latent_grid,
+    plot_latent_space,
+)
 from profond.viz.history import best_epoch, plot_history
 from profond.viz.images import show_filters, show_images
 from profond.viz.lr_finder import find_learning_rate, plot_lr_finder, suggest_learning_rate
@@ -30,11 +37,15 @@ __all__ = [
     "best_epoch",
     "confusion_matrix",
     "find_learning_rate",
+    "interpolate",
     "layer_graph",
     "plot_confusion_matrix",
     "plot_decision_boundary",
     "plot_episode_returns",
     "plot_history",
+    "plot_interpolation",
+    "plot_latent_grid",
+    "plot_latent_space",
     "plot_lr_finder",
     "plot_model",
     "predict_classes",
