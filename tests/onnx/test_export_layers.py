@@ -293,3 +293,24 @@ def test_stacked_cells(check_export):
     x = L.Input((5, 3))
     outs = L.RNN([L.LSTMCell(4), L.GRUCell(3)], return_state=True)(x)
     check_export(pf.models.Model(x, list(outs)), _floats(5, 3))
+
+
+@pytest.mark.parametrize("axes,normalize,shapes", [
+    (1, False, [(4,), (4,)]), (-1, True, [(4,), (4,)]), (2, False, [(3, 4), (5, 4)]),
+    (1, True, [(3, 4), (3, 5)]), ((2, 1), False, [(3, 4), (4, 5)])],
+    ids=["vectors", "cosine", "last-axes", "first-axes-normalized", "matmul"])
+def test_dot(check_export, axes, normalize, shapes):
+    a, b = L.Input(shapes[0]), L.Input(shapes[1])
+    model = pf.models.Model([a, b], L.Dot(axes=axes, normalize=normalize)([a, b]))
+    check_export(model, lambda n: _floats(*shapes[0])(n) + _floats(*shapes[1], seed=1)(n))
+
+
+@pytest.mark.parametrize("options", [{}, {"use_causal_mask": True},
+                                     {"return_attention_scores": True}],
+                         ids=["plain", "causal", "scores"])
+@pytest.mark.parametrize("use_scale", [True, False])
+def test_additive_attention(check_export, options, use_scale):
+    q, v = L.Input((4, 6)), L.Input((5, 6))
+    out = L.AdditiveAttention(use_scale=use_scale)([q, v], **options)
+    out = list(out) if isinstance(out, tuple) else out
+    check_export(pf.models.Model([q, v], out), _attention_inputs)

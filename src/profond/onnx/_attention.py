@@ -1,4 +1,5 @@
-"""Converters of the attention layers: ``Attention`` (dot scores) and ``MultiHeadAttention``.
+"""Converters of the attention layers: ``Attention`` (dot scores), ``AdditiveAttention`` and
+``MultiHeadAttention``.
 
 Both take their options from the call (``use_causal_mask``, ``attention_mask``,
 ``return_attention_scores``), which the functional walk hands over in ``g.call``. The causal
@@ -44,6 +45,29 @@ def _attention(g, layer, xs, shapes):
     scores = g.op("MatMul", [q, kt], f"{base}/scores")
     if layer.scale is not None:
         scores = g.op("Mul", [scores, g.weight(base, layer.scale)], f"{base}/scaled")
+    if kwargs.get("use_causal_mask"):
+        keep = _causal(g, base, shapes[0], shapes[-1])
+        lowered = g.op("Add", [scores, g.const(f"{base}/neg", _NEG)], f"{base}/lowered")
+        scores = g.op("Where", [keep, scores, lowered], f"{base}/masked")
+    probs = g.op("Softmax", [scores], f"{base}/probs", axis=-1)
+    out = g.op("MatMul", [probs, v], base)
+    return [out, probs] if kwargs.get("return_attention_scores") else [out]
+
+
+@converts("AdditiveAttention")
+def _additive_attention(g, layer, xs, shapes):
+    """S = Σ_d w_d tanh(q_d + k_d) over every (query, key) pair, α = softmax(S), output α V."""
+    _, kwargs = _call_options(g, layer, xs)
+    base = layer.name
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) > 2 else v
+    q4 = g.op("Unsqueeze", [q, g.const(f"{base}/axis_q", [2], numpy.int64)], f"{base}/q4")
+    k4 = g.op("Unsqueeze", [k, g.const(f"{base}/axis_k", [1], numpy.int64)], f"{base}/k4")
+    pairs = g.op("Tanh", [g.op("Add", [q4, k4], f"{base}/pairs_sum")], f"{base}/pairs")
+    if layer.scale is not None:
+        pairs = g.op("Mul", [pairs, g.weight(base, layer.scale)], f"{base}/weighted")
+    scores = g.op("ReduceSum", [pairs, g.const(f"{base}/axis_d", [-1], numpy.int64)],
+                  f"{base}/scores", keepdims=0)
     if kwargs.get("use_causal_mask"):
         keep = _causal(g, base, shapes[0], shapes[-1])
         lowered = g.op("Add", [scores, g.const(f"{base}/neg", _NEG)], f"{base}/lowered")

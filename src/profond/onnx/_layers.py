@@ -375,6 +375,31 @@ def _concatenate(g, layer, xs, shapes):
     return [g.op("Concat", xs, layer.name, axis=layer.axis)]
 
 
+@converts("Dot")
+def _dot(g, layer, xs, shapes):
+    """Per-example dot products along ``axes``: a ReduceSum of the product for two vectors
+    (batch, d) → (batch, 1); a MatMul (with Transposes) for two (batch, n, d) tensors."""
+    rank = len(shapes[0])
+    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else [layer.axes] * 2
+    axes = [a % rank for a in axes]
+    if len(shapes[1]) != rank or rank not in (2, 3):
+        raise NotImplementedError(f'profond.onnx: layer "{layer.name}" (Dot) exports inputs of '
+                                  f"rank 2 or 3 only. Received: shapes {shapes}")
+    a, b = xs
+    if layer.normalize:
+        a = g.op("LpNormalization", [a], f"{layer.name}/normalize0", axis=axes[0], p=2)
+        b = g.op("LpNormalization", [b], f"{layer.name}/normalize1", axis=axes[1], p=2)
+    if rank == 2:
+        product = g.op("Mul", [a, b], f"{layer.name}/product")
+        return [g.op("ReduceSum", [product, g.const(f"{layer.name}/axes", [1], numpy.int64)],
+                     layer.name, keepdims=1)]
+    if axes[0] == 1:  # contract the first axis of a: (batch, d, n) after a transpose
+        a = g.op("Transpose", [a], f"{layer.name}/a_t", perm=[0, 2, 1])
+    if axes[1] == 2:  # contract the last axis of b: (batch, d, m) after a transpose
+        b = g.op("Transpose", [b], f"{layer.name}/b_t", perm=[0, 2, 1])
+    return [g.op("MatMul", [a, b], layer.name)]
+
+
 @converts("TimeDistributed")
 def _time_distributed(g, layer, xs, shapes):
     """y[:, t] = layer(x[:, t]): the inner layer on (batch·time, …), then (batch, time, …)."""
