@@ -81,7 +81,7 @@ COMPAT := .venv-compat
 
 $(COMPAT)/.ok:
 	$(PYTHON) -m venv $(COMPAT)
-	$(COMPAT)/bin/python -m pip install -q tensorflow-cpu==2.21.0 pillow pandas tensorboard
+	$(COMPAT)/bin/python -m pip install -q tensorflow-cpu==2.21.0 pillow pandas tensorboard pytest
 	touch $@
 
 compat: $(VENV)/.test $(COMPAT)/.ok
