@@ -72,3 +72,12 @@ def test_rl_cartpole_dqn_quick_run_saves_and_reloads_the_same_agent():
                         r"steps, 7,040 gradient steps", out)
     reloaded = re.search(r"saved and loaded \(\d+ kB\): mean return ([\d.]+ ± [\d.]+)", out)
     assert trained and reloaded and trained.group(1) == reloaded.group(1), out
+
+
+def test_rl_acrobot_quick_beats_the_untrained_agent():
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "rl_acrobot.py"), "--quick"], capture_output=True,
+        text=True, timeout=600, check=True).stdout
+    before = float(re.search(r"untrained: mean return ([-\d.]+)", out).group(1))
+    after = float(re.search(r"seed 0: mean return ([-\d.]+)", out).group(1))
+    assert before <= -450 and after >= -300, out  # random: -500 (the step limit); solved: ~-100
