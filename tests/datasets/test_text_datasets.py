@@ -1,4 +1,4 @@
-"""Text data sets: IMDB and Reuters (Keras's own ``.npz`` files, read by a restricted unpickler)
+"""Text data sets: IMDB and Reuters (Keras's own ``.npz`` files, decoded by profond, nothing run)
 and Debian's French word list.
 
 The IMDB/Reuters files here are written exactly as Keras's are (object arrays of int lists, saved
@@ -159,12 +159,13 @@ def test_published_hashes_and_offline_message(tmp_path, monkeypatch):
     assert KERAS_ORIGIN in message and str(tmp_path / "home" / "datasets" / "imdb.npz") in message
 
 
-# --- the restricted unpickler ---------------------------------------------------------------------
-def npz_with(tmp_path, member_bytes, name="x"):
-    """An .npz whose member ``name`` is a .npy header for a 1-D object array + ``member_bytes``."""
+# --- the object-array decoder ---------------------------------------------------------------------
+def npz_with(tmp_path, member_bytes, name="x", n=1):
+    """An .npz whose member ``name`` is a .npy header for a 1-D object array of ``n`` items +
+    ``member_bytes``."""
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(buffer, {"descr": "|O", "fortran_order": False,
-                                                  "shape": (1,)})
+                                                  "shape": (n,)})
     path = tmp_path / "hostile.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{name}.npy", buffer.getvalue() + member_bytes)
@@ -288,3 +289,22 @@ def test_the_real_french_word_list():
     assert {"maison", "été", "abaissa"} <= set(train + validation + test)
     alphabet = set("".join(train))
     assert set("abcdefghijklmnopqrstuvwxyzéèêàçôûî") <= alphabet and len(alphabet) < 50
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_every_pickle_protocol_numpy_writes_is_decoded(tmp_path, protocol):
+    """NumPy's object arrays as any protocol writes them (Keras's files date from Python 2:
+    protocol 2), and the Python 2 form of the ``b"b"`` type code (SHORT_BINSTRING, no
+    ``_codecs.encode``), give the same lists."""
+    data = [[1, 2, 300], [70000, 5, 2**31 - 1], []]
+    stream = pickle.dumps(object_array(data), protocol=protocol)
+    result = _npz.load_sequences(npz_with(tmp_path, stream, n=len(data)), ["x"])["x"]
+    assert result.tolist() == data
+    if protocol == 2:  # as Python 2 wrote it: the type code a plain byte string
+        encoded = b"c_codecs\nencode\n"
+        start = stream.index(encoded)
+        end = stream.index(b"R", start) + 1
+        python2 = stream[:start] + b"U\x01b" + stream[end:]
+        result = _npz.load_sequences(npz_with(tmp_path, python2, n=len(data)), ["x"])["x"]
+        assert result.tolist() == data
+

@@ -4,8 +4,8 @@
 - ``mnist.load_data()``, ``fashion_mnist.load_data()``: 28×28 images from IDX files (Debian's
   package, a cache folder, or a verified download).
 - Keras's other sets, same signatures and dtypes: ``cifar10``, ``cifar100`` (binary files, never
-  pickles), ``imdb``, ``reuters`` (Keras's ``.npz``, read by an unpickler that rebuilds nothing
-  but arrays of int lists), ``boston_housing``, ``california_housing``; downloaded once through
+  pickles), ``imdb``, ``reuters`` (Keras's ``.npz``, whose object arrays profond decodes
+  itself, running nothing), ``boston_housing``, ``california_housing``; downloaded once through
   ``profond.utils.get_file`` (verified, cached).
 - ``french_words.load_data()``: Debian's French word list (package ``wfrench``), split by seed.
 - ``toy``: small synthetic 2-D sets (``spiral``, ``circles``, ``xor``, ``moons``, ``gaussians``,

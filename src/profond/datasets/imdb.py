@@ -4,9 +4,9 @@ each a list of word indices (``get_word_index`` gives the words).
 ``load_data`` reads Keras's own file ``imdb.npz`` (17 MB, from
 https://storage.googleapis.com/tensorflow/tf-keras-datasets/), checked by the SHA-256 that Keras
 publishes and cached in ``$PROFOND_HOME/datasets/`` (``~/.profond/datasets/``); offline, put a copy
-there yourself (the error says where). Its reviews are NumPy object arrays, i.e. pickles: profond
-rebuilds them with a restricted unpickler that can make nothing but arrays of int lists (see
-``profond.datasets._npz``), never with ``allow_pickle=True``.
+there yourself (the error says where). Its reviews are NumPy object arrays in Python's pickle byte
+format: profond decodes those bytes itself into lists of ints, never importing or calling
+anything the file names (see ``profond.datasets._npz``).
 """
 
 import numpy
