@@ -21,15 +21,7 @@ import profond.rl as rl
 def reachable_decisions(env, values, gamma):
     """Cells reachable from the start, not an end, whose best action is unique."""
     q = np.sort(rl.action_values(env, values, gamma), axis=1)
-    seen, stack = {env.start}, [env.start]
-    while stack:
-        s = stack.pop()
-        if not env.terminal[s]:
-            for t in env.moves[s].tolist():
-                if t not in seen:
-                    seen.add(t)
-                    stack.append(t)
-    cells = np.array(sorted(seen))
+    cells = np.flatnonzero(env.reachable())
     return cells[(q[cells, -1] - q[cells, -2] > 1e-6) & ~env.terminal[cells]]
 
 

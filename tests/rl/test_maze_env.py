@@ -332,3 +332,12 @@ def test_space_checks():
         check_space(gymnasium.make("MountainCarContinuous-v0"), "action_space",
                     gymnasium.spaces.Discrete, "DQN")
     assert "MazeEnv" in profond.rl.__all__ and "value_iteration" in profond.rl.__all__
+
+
+def test_reachable_cells_stop_at_walls_traps_and_exits():
+    env = MazeEnv("S.T.\n##.#\n.#E.")
+    # the only way on passes through the trap, which ends the walk: the exit is out of reach
+    assert np.flatnonzero(env.reachable()).tolist() == [0, 1, 2]
+    assert np.flatnonzero(MazeEnv("S..\n#T.\n..E").reachable()).tolist() == [0, 1, 2, 4, 5, 8]
+    assert env.reachable().tolist() == MazeEnv("S.T.\n##.#\n.#E.", slippery=0.5).reachable(
+        ).tolist()

@@ -16,16 +16,8 @@ from profond.saving import FileFormatError
 
 
 def _reachable(env):
-    """States reachable from the start (moves without slipping, stopping at exits and traps)."""
-    seen, stack = {env.start}, [env.start]
-    while stack:
-        s = stack.pop()
-        if not env.terminal[s]:
-            for t in env.moves[s].tolist():
-                if t not in seen:
-                    seen.add(t)
-                    stack.append(t)
-    return np.array(sorted(seen))
+    """States reachable from the start (stopping at exits and traps)."""
+    return np.flatnonzero(env.reachable())
 
 
 def _greedy_path(agent, maze):

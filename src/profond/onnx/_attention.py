@@ -31,6 +31,17 @@ def _causal(g, base, shape_q, shape_k):
     return g.const(f"{base}/causal", keep[None], numpy.bool_)
 
 
+def _attend(g, base, scores, v, kwargs, shapes):
+    """α = softmax(scores) (causal scores lowered by 10⁹), output α V (and α when asked)."""
+    if kwargs.get("use_causal_mask"):
+        keep = _causal(g, base, shapes[0], shapes[-1])
+        lowered = g.op("Add", [scores, g.const(f"{base}/neg", _NEG)], f"{base}/lowered")
+        scores = g.op("Where", [keep, scores, lowered], f"{base}/masked")
+    probs = g.op("Softmax", [scores], f"{base}/probs", axis=-1)
+    out = g.op("MatMul", [probs, v], base)
+    return [out, probs] if kwargs.get("return_attention_scores") else [out]
+
+
 @converts("Attention")
 def _attention(g, layer, xs, shapes):
     """α = softmax(Q Kᵀ · scale), output α V; masked scores get −10⁹ added."""
@@ -45,13 +56,7 @@ def _attention(g, layer, xs, shapes):
     scores = g.op("MatMul", [q, kt], f"{base}/scores")
     if layer.scale is not None:
         scores = g.op("Mul", [scores, g.weight(base, layer.scale)], f"{base}/scaled")
-    if kwargs.get("use_causal_mask"):
-        keep = _causal(g, base, shapes[0], shapes[-1])
-        lowered = g.op("Add", [scores, g.const(f"{base}/neg", _NEG)], f"{base}/lowered")
-        scores = g.op("Where", [keep, scores, lowered], f"{base}/masked")
-    probs = g.op("Softmax", [scores], f"{base}/probs", axis=-1)
-    out = g.op("MatMul", [probs, v], base)
-    return [out, probs] if kwargs.get("return_attention_scores") else [out]
+    return _attend(g, base, scores, v, kwargs, shapes)
 
 
 @converts("AdditiveAttention")
@@ -68,13 +73,7 @@ def _additive_attention(g, layer, xs, shapes):
         pairs = g.op("Mul", [pairs, g.weight(base, layer.scale)], f"{base}/weighted")
     scores = g.op("ReduceSum", [pairs, g.const(f"{base}/axis_d", [-1], numpy.int64)],
                   f"{base}/scores", keepdims=0)
-    if kwargs.get("use_causal_mask"):
-        keep = _causal(g, base, shapes[0], shapes[-1])
-        lowered = g.op("Add", [scores, g.const(f"{base}/neg", _NEG)], f"{base}/lowered")
-        scores = g.op("Where", [keep, scores, lowered], f"{base}/masked")
-    probs = g.op("Softmax", [scores], f"{base}/probs", axis=-1)
-    out = g.op("MatMul", [probs, v], base)
-    return [out, probs] if kwargs.get("return_attention_scores") else [out]
+    return _attend(g, base, scores, v, kwargs, shapes)
 
 
 def _project(g, dense, x, base, scale=None):

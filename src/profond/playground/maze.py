@@ -347,18 +347,9 @@ class MazeSession:
     def _reachable(self):
         """``(cells, exit)``: which non-terminal cells the robot can reach from the start
         (True/False per cell), and whether it can reach an exit."""
-        model = self.env.unwrapped.transition_model()
-        reachable = numpy.zeros(len(model), dtype=bool)
-        exit_reached = False
-        todo = [self.start]
-        while todo:
-            s = todo.pop()
-            exit_reached = exit_reached or self.cell(s) == "E"
-            if reachable[s] or self.cell(s) not in ".S":
-                continue
-            reachable[s] = True
-            todo.extend(s2 for outcomes in model[s].values() for p, s2, _, _ in outcomes if p > 0)
-        return reachable, exit_reached
+        env = self.env.unwrapped
+        seen = env.reachable()
+        return seen & ~env.terminal, bool((seen & (env.desc.ravel() == "E")).any())
 
 
 # --------------------------------------------------------------------------------------------

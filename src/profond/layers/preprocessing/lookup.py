@@ -58,7 +58,20 @@ def _host(x):
     return _to_numpy(x)
 
 
-class IndexLookup(Layer):
+class TextInputs:
+    """For the layers that take strings (mixed in before ``Layer``): a list of strings is one
+    input, and strings stay NumPy strings (profond tensors hold numbers)."""
+
+    def __call__(self, *args, **kwargs):
+        return super().__call__(*one_input(args), **kwargs)
+
+    def _convert(self, x):
+        if isinstance(x, Tensor):
+            return x
+        return Tensor._wrap(numpy.asarray(_host(x)))
+
+
+class IndexLookup(TextInputs, Layer):
     """The shared machinery of ``StringLookup`` and ``IntegerLookup`` (see the module)."""
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=None,
@@ -102,9 +115,6 @@ class IndexLookup(Layer):
         self._reset_counts()
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
-
-    def __call__(self, *args, **kwargs):
-        return super().__call__(*one_input(args), **kwargs)
 
     _owner = None  # the layer named in errors when this one works inside it (TextVectorization)
 

@@ -48,7 +48,7 @@ from profond import _validation as check
 from profond import backend
 from profond.autodiff.tensor import Tensor
 from profond.layers.base import Layer
-from profond.layers.preprocessing.lookup import _host, _is_int, one_input, to_strings
+from profond.layers.preprocessing.lookup import TextInputs, _is_int, to_strings
 from profond.layers.preprocessing.normalization import _batches
 from profond.registry import register_serializable
 
@@ -80,7 +80,7 @@ def _merge_pairs(merges, who):
 
 
 @register_serializable()
-class SubwordTokenizer(Layer):
+class SubwordTokenizer(TextInputs, Layer):
     """Strings → sub-word token ids (BPE or WordPiece); see the module docstring.
 
     Args:
@@ -287,14 +287,6 @@ class SubwordTokenizer(Layer):
                              "`adapt(texts)` or pass `vocabulary` (and `merges` for BPE).")
 
     # --- text to ids and back ---------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
-        return super().__call__(*one_input(args), **kwargs)
-
-    def _convert(self, x):  # strings stay NumPy strings (profond tensors hold numbers)
-        if isinstance(x, Tensor):
-            return x
-        return Tensor._wrap(numpy.asarray(_host(x)))
-
     def tokenize(self, texts):
         """Token ids of ``texts`` (the same as calling the layer)."""
         return self(texts)

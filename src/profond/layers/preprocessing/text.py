@@ -42,9 +42,8 @@ from profond.autodiff.tensor import Tensor
 from profond.layers.base import Layer
 from profond.layers.preprocessing.lookup import (
     StringLookup,
-    _host,
+    TextInputs,
     _is_int,
-    one_input,
     to_strings,
 )
 from profond.layers.preprocessing.normalization import _batches, _check_sparse
@@ -100,7 +99,7 @@ def _callable_config(fn):
 
 
 @register_serializable()
-class TextVectorization(Layer):
+class TextVectorization(TextInputs, Layer):
     """Text → token indices or multi-hot / count / tf-idf vectors (see the module docstring).
 
     Args:
@@ -287,14 +286,6 @@ class TextVectorization(Layer):
         return docs
 
     # --- the layer --------------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
-        return super().__call__(*one_input(args), **kwargs)
-
-    def _convert(self, x):  # strings stay NumPy strings (profond tensors hold numbers)
-        if isinstance(x, Tensor):
-            return x
-        return Tensor._wrap(numpy.asarray(_host(x)))
-
     def call(self, inputs):
         lookup = self._lookup
         lookup._require_vocabulary()

@@ -188,6 +188,20 @@ class MazeEnv(gymnasium.Env):
         written for FrozenLake runs on the maze."""
         return self.transition_model()
 
+    def reachable(self):
+        """Per state, True when the robot can get there from the start (walls are never
+        entered; an exit or a trap ends the walk). Slipping only moves it in the four
+        directions too, so this holds whatever ``slippery`` is."""
+        seen = numpy.zeros(self.desc.size, dtype=bool)
+        todo = [self.start]
+        while todo:
+            s = todo.pop()
+            if not seen[s]:
+                seen[s] = True
+                if not self.terminal[s]:
+                    todo.extend(self.moves[s].tolist())
+        return seen
+
     def cell(self, state):
         """The ``(row, col)`` of a state index."""
         return divmod(int(state), self.ncol)
