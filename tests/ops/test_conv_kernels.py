@@ -317,22 +317,3 @@ def test_conv2d_transpose_matches_torch_with_either_col2im(col2im_backend, dtype
     gradcheck(lambda x, w: conv2d(x, w, 2, "same"), [rng.standard_normal((2, 7, 6, 3)),
                                                      rng.standard_normal((3, 3, 3, 2))])
 
-
-@pytest.mark.parametrize("stride,padding,dilation,k", [(1, "valid", 1, 3), (2, "same", 1, 4),
-                                                       (1, "same", 2, 3), (3, "valid", 1, 2)])
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_im2col_backends_give_the_same_windows(col2im_backend, stride, padding, dilation, k,
-                                               dtype):
-    """The compiled im2col gathers exactly the windows NumPy's strided view does."""
-    from profond.backend import jit
-
-    geo = conv_ops._Geometry((3, 9, 8, 4), (k, k, 4, 5), (stride,) * 2, padding, (dilation,) * 2)
-    x = rng.standard_normal((3, 9, 8, 4)).astype(dtype)
-    got = geo.im2col(x)
-    enabled, jit.ENABLED = jit.ENABLED, False
-    try:
-        want = geo.im2col(x)
-    finally:
-        jit.ENABLED = enabled
-    assert got.shape == (3 * geo.ho * geo.wo, k * k * 4)
-    np.testing.assert_array_equal(got, want)

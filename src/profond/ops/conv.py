@@ -119,12 +119,6 @@ class _Geometry:
         if self.kh == 1 and self.kw == 1:
             cols = x[:, : self.sh * self.ho : self.sh, : self.sw * self.wo : self.sw, :]
             return cols.reshape(n * self.ho * self.wo, c)
-        kernels = _jit.kernels(_import_kernels, x)
-        if kernels is not None:  # one compiled pass, a row of C channels at a time
-            cols = xp.empty((n * self.ho * self.wo, self.kh * self.kw * c), dtype=x.dtype)
-            kernels.im2col(x, cols, self.ho, self.wo, self.sh, self.sw, self.dh, self.dw,
-                           self.kh, self.kw)
-            return cols
         kh_eff = (self.kh - 1) * self.dh + 1
         kw_eff = (self.kw - 1) * self.dw + 1
         win = xp.lib.stride_tricks.sliding_window_view(x, (kh_eff, kw_eff), axis=(1, 2))

@@ -1,12 +1,9 @@
-"""Compiled im2col and col2im (numba, optional). col2im is the scatter of a convolution's input
-gradient,
+"""A compiled col2im (numba, optional): the scatter of a convolution's input gradient,
 
     out[n, i·s + u·d, j·s + v·d, :] += cols[n, i, j, u, v, :]
 
 which NumPy writes as one strided slice-add per kernel offset (kh·kw passes over the output);
-compiled, it is one pass over ``cols``, about twice as fast for a 3×3 kernel. im2col is its
-gather, cols[(n, i, j), (u, v, :)] = x[n, i·s + u·d, j·s + v·d, :], which NumPy does as a copy of
-a transposed 6-D window view: compiled, a row of C channels at a time, about twice as fast.
+compiled, it is one pass over ``cols``, about twice as fast for a 3×3 kernel.
 
 Used through ``profond.backend.jit`` (numba installed, ``PROFOND_JIT`` not ``0``); otherwise the
 NumPy loop of ``conv.py`` runs (both are tested to give the same numbers). The loop is compiled
@@ -14,8 +11,8 @@ at its first call, once per dtype, and cached on disk (``cache=True``: about a s
 time, a few milliseconds after). It releases the GIL, so the chunks of
 ``profond.backend.threads`` run it in parallel.
 
-(Max pooling stays in NumPy: its compiled version measured slower than NumPy's vectorized
-passes over the kh·kw strided views.)
+(Max pooling and im2col stay in NumPy: their compiled versions measured slower in a model than
+NumPy's vectorized passes over strided views, though a compiled im2col alone was faster.)
 """
 
 import numba
@@ -37,21 +34,3 @@ def col2im_add(cols, out, sh, sw, dh, dw):
                         for ch in range(c):
                             dst[ch] += src[ch]
 
-
-@numba.njit(cache=True, nogil=True)
-def im2col(x, cols, ho, wo, sh, sw, dh, dw, kh, kw):
-    """cols (m·H'·W', kh·kw·C) ← the windows of x (m, Hp, Wp, C), rows ordered (n, i, j) and
-    columns (u, v, c): what the GEMM of the forward pass multiplies by the kernel."""
-    m, c = x.shape[0], x.shape[3]
-    row = 0
-    for n in range(m):
-        for i in range(ho):
-            for j in range(wo):
-                col = 0
-                for u in range(kh):
-                    for v in range(kw):
-                        src = x[n, i * sh + u * dh, j * sw + v * dw]
-                        for ch in range(c):
-                            cols[row, col + ch] = src[ch]
-                        col += c
-                row += 1

@@ -52,7 +52,7 @@ import time
 import numpy
 
 from profond.playground import server
-from profond.playground.session import SettingsError, _check_number
+from profond.playground.session import SettingsError, apply_settings
 from profond.rl import action_values, value_iteration
 from profond.rl.envs import MAZES, MazeEnv
 from profond.rl.tabular import SARSA, QLearning
@@ -93,20 +93,7 @@ def presets():
 def validate_settings(changes, current=None):
     """The settings after applying ``changes`` (a dict from the page) to ``current``;
     ``SettingsError`` for an unknown key, a value of the wrong type or out of range."""
-    if not isinstance(changes, dict):
-        raise SettingsError("Expected an object of settings.")
-    settings = dict(current or DEFAULTS)
-    for key, value in changes.items():
-        if key not in SCHEMA:
-            raise SettingsError(f"Unknown setting: {str(key)[:40]!r}")
-        kind, spec = SCHEMA[key]
-        if kind == "choice":
-            if not isinstance(value, str) or value not in spec:
-                raise SettingsError(f"Expected {key!r} to be one of {', '.join(spec)}.")
-        else:
-            value = _check_number(key, value, kind, spec)
-        settings[key] = value
-    return settings
+    return apply_settings(changes, current or DEFAULTS, SCHEMA)
 
 
 def parse_grid(text):

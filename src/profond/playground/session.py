@@ -112,25 +112,17 @@ def _check_number(key, value, kind, bounds):
     return int(value) if kind == "int" else float(value)
 
 
-def validate_settings(changes, current=None):
-    """The settings after applying ``changes`` (a dict from the page) to ``current``.
-
-    Raises ``SettingsError`` for an unknown key, a name that is not offered, a number out of
-    range or a value of the wrong type. A loss that does not fit the data set's task (cross-
-    entropy on a regression set) is replaced by that task's default, so the result is always a
-    consistent set of settings.
-
-    >>> validate_settings({"dataset": "plane"})["loss"]
-    'mse'
-    """
+def apply_settings(changes, settings, schema):
+    """``settings`` with ``changes`` (a dict from the page) applied, each value checked against
+    ``schema`` (key → ``(kind, spec)``: ``"choice"``, ``"layers"`` or a number kind);
+    ``SettingsError`` for an unknown key, a value of the wrong type or out of range."""
     if not isinstance(changes, dict):
         raise SettingsError("Expected an object of settings.")
-    settings = dict(current or DEFAULTS)
-    settings["layers"] = list(settings["layers"])
+    settings = dict(settings)
     for key, value in changes.items():
-        if key not in SCHEMA:
+        if key not in schema:
             raise SettingsError(f"Unknown setting: {str(key)[:40]!r}")
-        kind, spec = SCHEMA[key]
+        kind, spec = schema[key]
         if kind == "choice":
             if not isinstance(value, str) or value not in spec:
                 raise SettingsError(f"Expected {key!r} to be one of {', '.join(spec)}.")
@@ -143,6 +135,22 @@ def validate_settings(changes, current=None):
         else:
             value = _check_number(key, value, kind, spec)
         settings[key] = value
+    return settings
+
+
+def validate_settings(changes, current=None):
+    """The settings after applying ``changes`` (a dict from the page) to ``current``.
+
+    Raises ``SettingsError`` for an unknown key, a name that is not offered, a number out of
+    range or a value of the wrong type. A loss that does not fit the data set's task (cross-
+    entropy on a regression set) is replaced by that task's default, so the result is always a
+    consistent set of settings.
+
+    >>> validate_settings({"dataset": "plane"})["loss"]
+    'mse'
+    """
+    settings = apply_settings(changes, current or DEFAULTS, SCHEMA)
+    settings["layers"] = list(settings["layers"])
     task, (low, high), _ = DATASETS[settings["dataset"]]
     settings["classes"] = min(max(settings["classes"], low), high) if task != "regression" \
         else DEFAULTS["classes"]
