@@ -88,10 +88,14 @@ def test_profond_launch_runs_the_script_on_two_ranks(tmp_path):
     script.write_text("import profond as tf\n"
                       "s = tf.distribute.MultiWorkerMirroredStrategy()\n"
                       "total = s.reduce('SUM', 1.0, axis=None).numpy()\n"
-                      "print(f'rank {s.rank} of {s.size}', total)\n")
+                      "import pathlib, sys\n"
+                      "pathlib.Path(sys.argv[1], f'rank{s.rank}.txt')"
+                      ".write_text(f'rank {s.rank} of {s.size} {total}')\n")
     profond = pathlib.Path(sys.executable).parent / "profond"
     command = [str(profond)] if profond.exists() else [sys.executable, "-m", "profond.cli"]
-    done = subprocess.run([*command, "launch", "-n", "2", str(script)], capture_output=True,
-                          text=True, timeout=120, env=ENV)
+    done = subprocess.run([*command, "launch", "-n", "2", str(script), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, env=ENV)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert sorted(done.stdout.split("\n")[:2]) == ["rank 0 of 2 2.0", "rank 1 of 2 2.0"]
+    # Each rank writes its own file: the two ranks' stdout may interleave mid-line.
+    said = sorted(p.read_text() for p in tmp_path.glob("rank*.txt"))
+    assert said == ["rank 0 of 2 2.0", "rank 1 of 2 2.0"]
