@@ -63,6 +63,17 @@ def test_info(capsys, trained):
     assert "optimizer=Adam (learning_rate=0.01)" in out and "dense_1 (Dense)" in out
 
 
+def test_info_on_a_keras_3_file(tmp_path, capsys, trained):
+    from profond.saving import load_model
+
+    path = tmp_path / "mlp.keras"
+    load_model(trained).save(path)
+    code, out, _ = run(capsys, "info", str(path))
+    assert code == 0
+    assert "Keras 3 model file (saved by Keras 3." in out and "2,778 numbers" in out
+    assert "Optimizer state:" in out and "dense_1 (Dense)" in out
+
+
 def test_bad_inputs_give_a_message_and_an_exit_code(tmp_path, capsys, trained):
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     np.save(tmp_path / "wrong.npy", np.zeros((2, 5, 5)))

@@ -369,9 +369,12 @@ def info_command(args):
     read from the file is shown escaped and bounded (``profond._text.printable``): a file from
     anyone cannot move the cursor, set the window title or print megabytes."""
     from profond import saving
+    from profond.saving import keras_file
 
     if not os.path.isfile(args.model):
         raise CommandError(f"No such model file: {args.model}")
+    if keras_file.is_keras_archive(args.model):
+        return _keras_file_info(args.model)
     info = saving.read_file_info(args.model)
     meta = info["metadata"]
     path = _shown(args.model, MESSAGE_LIMIT)
@@ -408,6 +411,25 @@ def info_command(args):
               f"loss={_shown(_field(compiled, 'loss', None), MESSAGE_LIMIT)}, "
               f"metrics={_shown(_field(compiled, 'metrics', None), MESSAGE_LIMIT)}")
     saving.load_model(args.model, compile=False).summary()
+    return 0
+
+
+def _keras_file_info(filepath):
+    """``profond info`` for a Keras 3 ``.keras`` file (read by ``saving.keras_file``)."""
+    from profond import saving
+    from profond.saving import keras_file
+
+    info = keras_file.read_keras_info(filepath)
+    meta = info["metadata"]
+    print(f"File:            {_shown(filepath, MESSAGE_LIMIT)} "
+          f"({os.path.getsize(filepath):,} bytes)")
+    print(f"Kind:            Keras 3 model file (saved by Keras "
+          f"{_shown(_field(meta, 'keras_version'))} on {_shown(_field(meta, 'date_saved'))})")
+    parameters = sum(int(numpy.prod(shape)) for _, _, shape in info["weights"])
+    print(f"Weights:         {len(info['weights'])} arrays, {parameters:,} numbers")
+    if info["optimizer"]:
+        print(f"Optimizer state: {info['optimizer']} arrays")
+    saving.load_model(filepath, compile=False).summary()
     return 0
 
 

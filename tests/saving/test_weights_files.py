@@ -286,6 +286,25 @@ def test_model_checkpoint_writes_real_weights_h5(tmp_path):
         ModelCheckpoint(str(tmp_path / "m.weights.h5"), save_weights_only=False)
 
 
+def test_model_checkpoint_writes_a_keras_3_model_file(tmp_path):
+    import zipfile
+
+    from profond.callbacks import ModelCheckpoint
+
+    model = sequential()
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+    model.fit(x, x[:, :2], epochs=2, verbose=0,
+              callbacks=[ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"))])
+    with zipfile.ZipFile(tmp_path / "m-2.keras") as archive:
+        assert {"config.json", "metadata.json", "model.weights.h5"} <= set(archive.namelist())
+    loaded = pf.models.load_model(tmp_path / "m-2.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match=r"whole model.*save_weights_only=True"):
+        ModelCheckpoint(str(tmp_path / "m.keras"), save_weights_only=True)
+
+
 def test_whole_model_hdf5_files_are_refused_clearly(tmp_path):
     model = sequential()
     with pytest.raises(ValueError, match=r"legacy HDF5.*model\.save\('model\.profond'\)"):

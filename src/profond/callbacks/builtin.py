@@ -149,7 +149,9 @@ class ModelCheckpoint(Callback):
     an end-of-epoch file (a mid-epoch one, ``save_freq=N``, restarts its epoch). Unless
     ``save_weights_only``, it also holds the architecture, so
     ``profond.saving.load_model`` opens it as a model file. A ``*.weights.h5`` path writes
-    Keras 3's HDF5 weights file instead (weights only, as Keras does; ``load_weights`` reads it).
+    Keras 3's HDF5 weights file instead (weights only, as Keras does; ``load_weights`` reads it),
+    and a ``*.keras`` path a Keras 3 model file (``model.save``: architecture, weights and
+    optimizer state, no epoch — as Keras writes it).
 
     Args:
         filepath: where to save (a pattern, see above).
@@ -184,6 +186,12 @@ class ModelCheckpoint(Callback):
                 "save_weights_only=True with a name ending in `.weights.h5`, or a "
                 f"`.profond` file for the whole model. Received: filepath={self.filepath!r}, "
                 f"save_weights_only={save_weights_only}"
+            )
+        if self.filepath.lower().endswith(".keras") and save_weights_only:
+            raise ValueError(
+                "ModelCheckpoint: a `.keras` file holds the whole model: use "
+                "save_weights_only=False, or a name ending in `.weights.h5` for the weights "
+                f"alone. Received: filepath={self.filepath!r}, save_weights_only=True"
             )
         self.monitor = monitor
         self.verbose = verbose
@@ -252,6 +260,9 @@ class ModelCheckpoint(Callback):
             # Keras's name for a weights file: write a real one (Keras 3's HDF5 layout), which
             # holds the weights only, as in Keras (no optimizer state, no epoch).
             self.model.save_weights(filepath)
+            return
+        if filepath.lower().endswith(".keras"):
+            self.model.save(filepath)  # Keras 3's model file, as Keras's callback writes it
             return
         save_checkpoint(self.model, filepath, epoch=epochs_done,
                         include_config=not self.save_weights_only)

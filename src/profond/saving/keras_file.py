@@ -163,6 +163,22 @@ def load_keras_weights(model, filepath, skip_mismatch=False):
         variable.assign(value.astype(numpy.dtype(variable.dtype), copy=False))
 
 
+def read_keras_info(filepath):
+    """What a checked ``.keras`` file holds, nothing built: ``{"metadata", "weights":
+    [(path, dtype, shape)], "optimizer": number of arrays}`` (for ``profond info``)."""
+    with _open_keras_file(filepath, with_config=False) as (_, stored, optimizer_state):
+        metadata = model_file.parse_json(_read_member(filepath, METADATA), METADATA)
+        weights = [(f"{group}/{key}", str(d.dtype), tuple(d.shape))
+                   for group, items in stored.items() for key, d in items.items()]
+        return {"metadata": metadata, "weights": weights, "optimizer": len(optimizer_state)}
+
+
+def _read_member(filepath, name):
+    with model_file.open_archive(filepath, required=(name,), members=MEMBER_LIMITS,
+                                 kind="Keras 3 model") as archive:
+        return archive.read(name)
+
+
 @contextlib.contextmanager
 def _open_keras_file(filepath, with_config):
     """``(config, weights, optimizer state)`` of a checked ``.keras`` file: its parsed
