@@ -7,7 +7,10 @@ other processes:
 - ``fit`` / ``evaluate`` give each process its slice of every global batch
   (``group.shard(batch)``), and sum the metrics' state across processes at the end of an epoch;
 - ``Optimizer.apply_gradients`` averages the gradients across processes
-  (``group.all_reduce_gradients``) before its update, so every process makes the same step.
+  (``group.all_reduce_gradients``) before its update, so every process makes the same step;
+- ``BatchNormalization(synchronized=True)`` sums its statistics over the processes
+  (``profond.ops.collective.replica_sum``: ``group.sum_over_replicas`` forward, weighted by
+  ``group.replica_weight()`` backward).
 
 ``group()`` is None in a single process: then nothing changes anywhere.
 """
@@ -17,7 +20,8 @@ _group = None
 
 def group():
     """The installed process group (an object with ``rank``, ``size``, ``is_chief``, ``shard``,
-    ``all_reduce_gradients``, ``broadcast_arrays``, ``reduce_metric_states``), or None."""
+    ``all_reduce_gradients``, ``broadcast_arrays``, ``reduce_metric_states``,
+    ``sum_over_replicas``, ``replica_weight``), or None."""
     return _group
 
 

@@ -37,6 +37,10 @@ class BackupAndRestore(Callback):
         delete_checkpoint: delete ``backup_dir`` when training ends normally.
     """
 
+    # In data-parallel training only rank 0 restores and writes the backup; the strategy then
+    # sends its weights, optimizer state, random state and epoch to the other ranks.
+    chief_only = True
+
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
                  delete_checkpoint=True):
         super().__init__()

@@ -11,8 +11,10 @@ spatial positions of an image), LayerNormalization over the features of each exa
 from profond import _validation as check
 from profond import initializers, ops
 from profond.autodiff.mode import no_grad
+from profond.backend import replicas
 from profond.layers.base import InputSpec, Layer
 from profond.layers.core import _serialize
+from profond.ops.collective import global_moments
 from profond.ops.nn import normalize
 from profond.registry import register_serializable
 
@@ -52,6 +54,11 @@ class BatchNormalization(Layer):
     Inference: y = γ (x − moving_mean) / √(moving_var + ε) + β, computed as x · s + (β − μ s)
     (two passes over x). A frozen layer (``trainable=False``) always runs in inference mode, as
     in Keras.
+
+    ``synchronized=True``: in data-parallel training over processes
+    (``profond.distribute.MultiWorkerMirroredStrategy``), μ_B and σ²_B are those of the global
+    batch, summed over the processes in the forward and the backward pass, so N processes train
+    like one on the whole batch. In one process it changes nothing.
 
     NOTE: Keras's ``momentum`` is the weight of the old average; PyTorch's is that of the new
     batch: torch momentum = 1 − Keras momentum (and PyTorch's running variance is unbiased).
@@ -118,10 +125,15 @@ class BatchNormalization(Layer):
         return v if self._axes == (len(self._bshape) - 1,) else ops.reshape(v, self._bshape)
 
     def call(self, inputs, training=None):
-        if training and self.trainable:  # one fused op: batch statistics, normalize, scale, shift
+        if training and self.trainable:  # batch statistics, normalize, scale, shift: one fused
+            # op, or, synchronized over processes, ops around sums over them
             gamma = self._param(self.gamma) if self.scale else None
             beta = self._param(self.beta) if self.center else None
-            y, mean, var = normalize(inputs, self._reduce_axes, gamma, beta, self.epsilon)
+            group = replicas.group() if self.synchronized else None
+            if group is not None and group.size > 1:
+                y, mean, var = self._synchronized(inputs, gamma, beta)
+            else:
+                y, mean, var = normalize(inputs, self._reduce_axes, gamma, beta, self.epsilon)
             self._update_moving(mean, var)
             return y
         # Inference: the moving statistics, folded into one scale and one shift per feature
@@ -134,6 +146,17 @@ class BatchNormalization(Layer):
         if self.center:
             shift = shift + self._param(self.beta)
         return inputs * scale + shift
+
+    def _synchronized(self, x, gamma, beta):
+        """Normalize with the global batch's statistics (``global_moments``: sums over the
+        processes, whose gradient sums over them too, so ∂L/∂x is the global batch's)."""
+        mean, var = global_moments(x, self._reduce_axes)
+        y = (x - mean) / ops.sqrt(var + self.epsilon)
+        if gamma is not None:
+            y = y * gamma
+        if beta is not None:
+            y = y + beta
+        return y, mean.data, var.data
 
     def _update_moving(self, mean, var):
         m = self.momentum

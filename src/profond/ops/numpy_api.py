@@ -19,6 +19,7 @@ from profond.ops import contraction, cumulative, elementwise, math, matrix, misc
 from profond.ops import reduction as red
 from profond.ops import shape as sh
 from profond.ops._util import as_pair, as_tensor, normalize_axis
+from profond.ops.collective import global_moments
 from profond.ops.indexing import getitem
 from profond.ops.linalg import matmul
 from profond.ops.symbolic import dispatchable
@@ -621,8 +622,12 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
 
 
 def moments(x, axes, keepdims=False, synchronized=False):
-    """(mean, variance) of ``x`` over ``axes``."""
+    """(mean, variance) of ``x`` over ``axes`` (and, with ``synchronized``, over the processes
+    of data-parallel training: ``profond.ops.collective.global_moments``)."""
     x = _as_float(x)
+    if synchronized:
+        m, v = global_moments(x, axes)
+        return (m, v) if keepdims else (sh.squeeze(m, axes), sh.squeeze(v, axes))
     m = red.reduce_mean(x, axes, keepdims=True)
     v = red.reduce_mean(elementwise.square(x - m), axes, keepdims)
     return (m if keepdims else sh.squeeze(m, axes)), v
