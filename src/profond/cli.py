@@ -47,6 +47,17 @@ def _positive_int(text):
     return value
 
 
+def _port(text):
+    """A TCP port, 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, received {text!r}")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -136,7 +147,8 @@ def _parser():
                                      help="train small networks live in the browser")
     playground.add_argument("--host", default="127.0.0.1",
                             help="address to listen on (default: 127.0.0.1, this machine only)")
-    playground.add_argument("--port", type=_positive_int, default=8000)
+    playground.add_argument("--port", type=_port, default=8000,
+                            help="port to listen on (default: 8000; 0: any free port, printed)")
     playground.add_argument("--no-browser", action="store_true",
                             help="do not open a browser tab")
     playground.add_argument("--token", default=os.environ.get("PROFOND_PLAYGROUND_TOKEN"),

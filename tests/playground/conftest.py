@@ -1,10 +1,17 @@
 """Shared by the playground's tests: the ``browser`` marker and a live server fixture."""
 
+import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: never `playwright install`
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
 
 
 def pytest_configure(config):
@@ -70,3 +77,28 @@ def start_server():
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Playwright for Python, for a module's browser tests (which
+    skip themselves when Chromium or Playwright is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (pip install playwright)")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where a browser test saves its screenshots: the test's tmp dir, or
+    ``$PROFOND_SCREENSHOT_DIR`` when set."""
+    folder = Path(os.environ.get("PROFOND_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+

@@ -2,47 +2,23 @@
 talking to the real server (uvicorn) on an ephemeral port of 127.0.0.1.
 
 Needs ``apt-get install chromium`` and ``pip install playwright`` (never ``playwright install``:
-the browser comes from Debian). Skipped, with the reason, when either is missing.
+the browser comes from Debian). Skipped, with the reason, when either is missing (the
+``browser`` and ``shots`` fixtures are in ``conftest.py``).
 
 Screenshots go to a temporary folder, or to ``$PROFOND_SCREENSHOT_DIR`` when set
-(``examples/playground_screenshots.py`` sets it to ``docs/images``).
+(``examples/playground_screenshots.py`` sets it to ``docs/images``). The page is in French by
+default; these tests open it in English (``?lang=en``), ``test_view_browser.py`` checks both.
 """
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed (pip install playwright)")
 pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is not installed")
 
 from profond.saving import load_model  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
-                                             headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("PROFOND_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def wait(page, expression, **kwargs):
@@ -64,7 +40,7 @@ def test_spiral_with_three_classes_trains_past_90_percent_in_the_page(live_serve
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(address)
+        page.goto(address + "?lang=en")  # the texts asserted below are the English ones
         wait(page, "document.getElementById('status').textContent === 'connected'",
                                timeout=20_000)
         assert len(app.state.manager) == 1
@@ -85,6 +61,16 @@ def test_spiral_with_three_classes_trains_past_90_percent_in_the_page(live_serve
                                    f"!== '{count}'")
         assert text(page, "#layer-count") == "2"
         assert page.locator("#layers .layer").count() == 2
+
+        # A learning rate of 10^-1.5 ≈ 0.032 (the slider is logarithmic): three interleaved arms
+        # take about 40 epochs at that rate, several hundred at the default 0.01.
+        page.locator("#learning-rate").fill("-1.5")
+        wait(page, "document.getElementById('learning-rate-value').textContent === '0.032'")
+        session = next(iter(app.state.manager.sessions.values()))
+        deadline = time.monotonic() + 20
+        while session.settings["learning_rate"] != 0.0316 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.settings["learning_rate"] == 0.0316
 
         # Play until the test accuracy shown passes 0.9 (within 60 s).
         start = time.monotonic()
@@ -111,7 +97,6 @@ def test_spiral_with_three_classes_trains_past_90_percent_in_the_page(live_serve
         page.click("#plane", position={"x": 370, "y": 30}, modifiers=["Shift"])
         wait(page, f"parseInt(document.getElementById('point-count').textContent)"
                                f" === {n_before + 2}")
-        session = next(iter(app.state.manager.sessions.values()))
         assert session.y_train[-2:].tolist() == [0, 1]
         page.click("#plane", position={"x": 370, "y": 30}, button="right")  # remove it again
         wait(page, f"parseInt(document.getElementById('point-count').textContent)"
@@ -155,7 +140,7 @@ def test_a_regression_set_draws_in_the_page(live_server, browser, shots):
     address, app = live_server
     page = browser.new_page(viewport={"width": 1500, "height": 960})
     try:
-        page.goto(address)
+        page.goto(address + "?lang=en")  # the texts asserted below are the English ones
         wait(page, "document.getElementById('status').textContent === 'connected'",
                                timeout=20_000)
         page.select_option("#dataset", "wave")

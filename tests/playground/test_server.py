@@ -107,6 +107,9 @@ def test_a_new_tab_gets_options_settings_data_and_a_snapshot(client):
         assert options["optimizers"] == ["sgd", "momentum", "adagrad", "rmsprop", "adadelta",
                                          "adam"]
         assert options["max_layers"] == 6 and options["max_units"] == 16
+        assert list(options["features"]) == ["x1", "x2", "x1_squared", "x2_squared", "x1_x2",
+                                             "sin_x1", "sin_x2"]
+        assert options["features"]["x1_squared"] == "x₁²"
         assert first["settings"]["settings"] == DEFAULTS
         data = first["data"]
         assert len(data["train"]) + len(data["test"]) == DEFAULTS["n_samples"]
@@ -382,8 +385,8 @@ def test_export_gives_a_loadable_model_and_python_code_that_runs(client, tmp_pat
         reply, _ = receive_until(ws, "export")
         code = reply["code"]
         compile(code, "playground.py", "exec")
-        assert "optimizers.SGD(learning_rate=0.03, momentum=0.9)" in code
-        assert "L1L2(l1=0.0, l2=0.001)" in code and "toy.spiral(120, n_classes=3" in code
+        assert "optimizers.SGD(learning_rate=0.01, momentum=0.9)" in code
+        assert "L1L2(l1=0.0, l2=0.001)" in code and "toy.spiral_arms(120, n_classes=3" in code
         monkeypatch.chdir(tmp_path)  # the snippet saves playground.profond where it runs
         namespace = {}
         exec(compile(code, "playground.py", "exec"), namespace)  # our own generated code
@@ -417,7 +420,9 @@ def test_the_playground_command_calls_serve(monkeypatch):
     monkeypatch.setattr(playground, "serve", lambda **kwargs: calls.append(kwargs))
     assert cli.main(["playground", "--no-browser", "--port", "8123"]) == 0
     assert calls == [{"host": "127.0.0.1", "port": 8123, "open_browser": False}]
-    assert cli.main(["playground", "--port", "0"]) == 2
+    assert cli.main(["playground", "--port", "70000"]) == 2
+    assert cli.main(["playground", "--no-browser", "--port", "0"]) == 0  # any free port
+    assert calls[-1]["port"] == 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -68,8 +68,8 @@ def test_run_off_loopback_prints_a_token_address_and_serves_with_it(monkeypatch,
     served = {}
 
     class FakeServer:
-        def run(self):
-            served["ran"] = True
+        def run(self, sockets):
+            served["ran"] = sockets[0].getsockname()[1]
 
     def fake_make_server(app, host, port, **kwargs):
         served.update(app=app, host=host, port=port)
@@ -77,14 +77,15 @@ def test_run_off_loopback_prints_a_token_address_and_serves_with_it(monkeypatch,
 
     monkeypatch.setattr(server, "make_server", fake_make_server)
     with pytest.warns(UserWarning, match="beyond this machine"):
-        server.run(host="0.0.0.0", port=8765, open_browser=False)
+        server.run(host="0.0.0.0", port=0, open_browser=False)  # 0: any free port
     printed = capsys.readouterr().out
-    assert served["ran"] and served["host"] == "0.0.0.0" and served["port"] == 8765
+    assert served["host"] == "0.0.0.0" and served["port"] == served["ran"] > 0
+    assert f"http://127.0.0.1:{served['port']}/?token=" in printed
     token = printed.split("?token=")[1].split()[0]
     with TestClient(served["app"]) as client:
         assert client.get("/").status_code == 401
         assert client.get("/", headers={"authorization": f"Bearer {token}"}).status_code == 200
-    server.run(host="127.0.0.1", port=8766, open_browser=False)  # loopback: no token
+    server.run(host="127.0.0.1", port=0, open_browser=False)  # loopback: no token
     assert "token" not in capsys.readouterr().out
 
 

@@ -8,8 +8,9 @@
   itself, running nothing), ``boston_housing``, ``california_housing``; downloaded once through
   ``profond.utils.get_file`` (verified, cached).
 - ``french_words.load_data()``: Debian's French word list (package ``wfrench``), split by seed.
-- ``toy``: small synthetic 2-D sets (``spiral``, ``circles``, ``xor``, ``moons``, ``gaussians``,
-  ``regression_1d``, ``regression_plane``), also importable from here.
+- ``toy``: small synthetic 2-D sets (``spiral``, ``spiral_arms``, ``circles``, ``xor``, ``moons``,
+  ``gaussians``, ``regression_1d``, ``regression_plane``, ``regression_wave``), also importable
+  from here.
 """
 
 from profond.datasets import (
@@ -31,7 +32,9 @@ from profond.datasets.toy import (
     moons,
     regression_1d,
     regression_plane,
+    regression_wave,
     spiral,
+    spiral_arms,
     xor,
 )
 
@@ -50,8 +53,10 @@ __all__ = [
     "moons",
     "regression_1d",
     "regression_plane",
+    "regression_wave",
     "reuters",
     "spiral",
+    "spiral_arms",
     "toy",
     "xor",
 ]

@@ -61,6 +61,32 @@ def spiral(n_samples=300, n_classes=3, noise=0.2, seed=None):
     return _out(numpy.concatenate(xs), numpy.concatenate(ys), rng)
 
 
+def spiral_arms(n_samples=300, n_classes=2, turns=1.5, noise=0.0, seed=None):
+    """``n_classes`` spiral arms wound around each other, one per class (TF Playground's spiral;
+    :func:`spiral` is CS231n's, whose arms do not go round each other).
+
+    Arm k: t from 0.08 to 1, radius r = t, angle θ = 2π(turns·t + k / n_classes); the point
+    (r cos θ, r sin θ) plus noise·ε. Along a ray, neighbouring arms are 1 / (turns·n_classes)
+    apart, so ``noise`` around a tenth of that already blurs them.
+
+    >>> x, y = spiral_arms(200, seed=0)
+    >>> x.shape, sorted(set(y.tolist()))
+    ((200, 2), [0, 1])
+    """
+    _check(n_samples, n_classes, noise)
+    if not turns > 0:
+        raise ValueError(f"Expected `turns` to be positive. Received: turns={turns}")
+    rng = _rng(seed)
+    xs, ys = [], []
+    for k, m in enumerate(_per_class(n_samples, n_classes)):
+        t = numpy.linspace(0.08, 1.0, m)
+        theta = 2 * numpy.pi * (turns * t + k / n_classes)
+        arm = numpy.stack([t * numpy.cos(theta), t * numpy.sin(theta)], axis=1)
+        xs.append(arm + noise * rng.standard_normal((m, 2)))
+        ys.append(numpy.full(m, k))
+    return _out(numpy.concatenate(xs), numpy.concatenate(ys), rng)
+
+
 def circles(n_samples=200, noise=0.05, factor=0.5, seed=None):
     """Two concentric circles: class 0 outside (radius 1), class 1 inside (radius ``factor``)."""
     _check(n_samples, 2, noise)
@@ -136,4 +162,16 @@ def regression_plane(n_samples=200, noise=0.1, seed=None):
     return x.astype(numpy.float32), y.astype(numpy.float32)
 
 
-__all__ = ["circles", "gaussians", "moons", "regression_1d", "regression_plane", "spiral", "xor"]
+def regression_wave(n_samples=200, noise=0.1, seed=None):
+    """A surface a network has to bend to fit: x uniform in [-1, 1]² (n, 2),
+    y = sin(2x₁)·cos(2x₂) + noise·ε (n, 1)."""
+    _check(n_samples, 1, noise)
+    rng = _rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=(int(n_samples), 2))
+    y = numpy.sin(2 * x[:, :1]) * numpy.cos(2 * x[:, 1:]) \
+        + noise * rng.standard_normal((int(n_samples), 1))
+    return x.astype(numpy.float32), y.astype(numpy.float32)
+
+
+__all__ = ["circles", "gaussians", "moons", "regression_1d", "regression_plane",
+           "regression_wave", "spiral", "spiral_arms", "xor"]

@@ -12,7 +12,8 @@ framework's layer-naming counters and grad mode are process-wide or per thread).
 Protocol — the page sends JSON objects, at most ``MAX_MESSAGE_CHARS`` characters each:
 
     {"type": "settings", "settings": {"dataset": "spiral", "classes": 3, "layers": [8, 8]}}
-    {"type": "play"} {"type": "pause"} {"type": "step"} {"type": "reset"}
+    {"type": "play"} {"type": "pause"} {"type": "reset"}
+    {"type": "step"} (one epoch) {"type": "one_step"} (one mini-batch step)
     {"type": "add_point", "x": 0.2, "y": -0.5, "label": 1}
     {"type": "remove_point", "x": 0.2, "y": -0.5}
     {"type": "view", "layer": 1, "x": 0, "y": 1}
@@ -37,9 +38,12 @@ thread shares its time fairly between clients in short jobs
 import asyncio
 import base64
 import collections
+import errno
 import itertools
 import json
 import logging
+import os
+import socket
 import time
 import warnings
 from contextlib import asynccontextmanager
@@ -82,11 +86,12 @@ TICK_SECONDS = 0.08  # training time between two updates while playing
 SLICE_SECONDS = 0.02  # a training job runs at least this long before it hands the worker back
 MAX_STEP_SECONDS = 1.0  # a "step" (one epoch) trains at most this long
 PAUSE_SECONDS = 0.02  # breathing room between ticks, for the other sessions and messages
+SLOW_PAUSE_SECONDS = 0.25  # speed "slow": one mini-batch step, then this pause (~4 steps/s)
 
 # type → {field: (kind, bounds)}: every field a message may (must) carry.
 MESSAGES = {
     "settings": {"settings": ("object", None)},
-    "play": {}, "pause": {}, "step": {}, "reset": {},
+    "play": {}, "pause": {}, "step": {}, "one_step": {}, "reset": {},
     "add_point": {"x": ("float", (-session_lib.EXTENT, session_lib.EXTENT)),
                   "y": ("float", (-session_lib.EXTENT, session_lib.EXTENT)),
                   "label": ("float", (-10.0, 10.0))},
@@ -300,11 +305,15 @@ class Connection:
                 self.trainer = asyncio.create_task(self.train_loop())
             await self.send_state()
         elif kind == "pause":
+            was_playing = self.trainer is not None
             await self.stop()
+            if was_playing:  # steps trained since the last update: show the network paused on
+                await self.send({"type": "update", **(await self.work(session.snapshot))})
             await self.send_state()
-        elif kind == "step":
+        elif kind in ("step", "one_step"):  # one epoch, or one mini-batch step
             await self.stop()
-            snapshot = await self.train_steps(session.epoch_steps(), MAX_STEP_SECONDS)
+            steps = session.epoch_steps() if kind == "step" else 1
+            snapshot = await self.train_steps(steps, MAX_STEP_SECONDS)
             await self.send({"type": "update", **snapshot})
             await self.send_state()
         elif kind == "reset":
@@ -370,7 +379,10 @@ class Connection:
 
         try:
             while session.playing:
-                trained = 0.0
+                slow = session.settings["speed"] == "slow"
+                trained = TICK_SECONDS if slow else 0.0
+                if slow:  # one step per tick, so each update of the weights can be watched
+                    await self.work(session.train, 1, background=True)
                 while session.playing and trained < TICK_SECONDS:
                     trained += await self.work(train_part, TICK_SECONDS - trained,
                                                background=True)
@@ -380,13 +392,11 @@ class Connection:
                 if not session.playing:
                     break
                 await self.send({"type": "update", **snapshot})
-                if snapshot["train_loss"] is None:  # diverged (inf or NaN): stop there
-                    session.playing = False
-                    await self.send({"type": "error", "message": "The loss diverged (NaN or "
-                                     "infinite): lower the learning rate, then reset."})
+                if snapshot["train_loss"] is None:  # diverged (inf or NaN): stop there; the
+                    session.playing = False  # snapshot's warning tells the page what to do
                     await self.send_state()
                     break
-                await asyncio.sleep(PAUSE_SECONDS)
+                await asyncio.sleep(SLOW_PAUSE_SECONDS if slow else PAUSE_SECONDS)
         except WebSocketDisconnect:
             session.playing = False  # the tab is gone; serve() cleans up
         except Exception:  # a bug: stop training, tell the page, keep the tab
@@ -417,6 +427,7 @@ def options():
         "optimizers": list(session_lib.OPTIMIZERS),
         "max_layers": session_lib.MAX_LAYERS, "max_units": session_lib.MAX_UNITS,
         "max_points": session_lib.MAX_POINTS, "extent": session_lib.EXTENT,
+        "features": {name: label for name, (label, _, _) in session_lib.FEATURES.items()},
         "schema": {key: list(spec) for key, (kind, spec) in session_lib.SCHEMA.items()
                    if kind in ("int", "float")},
     }
@@ -561,13 +572,54 @@ def make_server(app, host="127.0.0.1", port=8000, *, limits=None, **options):
     return uvicorn.Server(config)
 
 
+class PortInUseError(OSError):
+    """The port asked for is taken; the message names it and suggests a free one."""
+
+
+def listening_socket(host, port):
+    """A socket bound to ``host``:``port`` for the server (``port=0``: a free port that the
+    system picks, ``getsockname()`` tells which). When the port is taken,
+    :class:`PortInUseError` names it and the next free one, and offers ``--port 0``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # NOTE: on Windows SO_REUSEADDR lets two servers share a port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno != errno.EADDRINUSE:
+            raise
+        free = next((p for p in range(port + 1, min(port + 100, 65536))
+                     if _is_free(family, host, p)), None)
+        other = f"--port {free} (free now), or " if free else ""
+        raise PortInUseError(f"Port {port} on {host} is already in use (another playground "
+                             f"or another program listens there). Use {other}--port 0 to "
+                             "let the system pick a free port.") from None
+    return sock
+
+
+def _is_free(family, host, port):
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def run(host="127.0.0.1", port=8000, open_browser=True, token=None, allowed_hosts=()):
     """Serve the playground until interrupted (Ctrl-C). Off loopback it warns and requires a
-    token (``token``, or a fresh one printed in the address)."""
+    token (``token``, or a fresh one printed in the address). ``port=0`` picks a free port;
+    a port already taken raises :class:`PortInUseError` before anything starts."""
     import threading
     import webbrowser
 
     token = exposure_token(host, token)
+    sock = listening_socket(host, port)
+    port = sock.getsockname()[1]
     server = make_server(create_app(token=token, allowed_hosts=allowed_hosts), host, port)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     shown = f"[{shown}]" if ":" in shown else shown
@@ -575,8 +627,12 @@ def run(host="127.0.0.1", port=8000, open_browser=True, token=None, allowed_host
     print(f"profond playground: {url} (Ctrl-C to stop)")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    server.run()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
-__all__ = ["MAX_MESSAGE_CHARS", "ProtocolError", "SessionLimitError", "SessionManager",
-           "create_app", "exposure_token", "make_server", "parse_message", "run", "serve_tab"]
+__all__ = ["MAX_MESSAGE_CHARS", "PortInUseError", "ProtocolError", "SessionLimitError",
+           "SessionManager", "create_app", "exposure_token", "listening_socket", "make_server",
+           "parse_message", "run", "serve_tab"]

@@ -4,7 +4,8 @@
 // No eval, no innerHTML with data: text goes in through textContent only.
 "use strict";
 
-const COLORS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd"];
+// Class colours: matplotlib's tab10, as in profond.viz (class 0 blue, class 1 orange…).
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
 const RGB = COLORS.map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
 const REGULARIZATION = [0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 const REGRESSION_BRUSH = [1, 0.5, 0, -0.5, -1];
@@ -20,6 +21,7 @@ const state = {
   history: [],        // [epoch, train loss, test loss]
   lastSteps: -1,
   playing: false,
+  warning: null,      // the last snapshot's warning (diverged, exploding, dead, stalled)
   frame: 0,
 };
 
@@ -30,8 +32,8 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws`);
   state.socket = socket;
-  socket.onopen = () => setStatus("connected", "ok");
-  socket.onclose = () => { setStatus("disconnected: reload the page", "bad"); setPlaying(false); };
+  socket.onopen = () => setStatus("status.connected", "ok");
+  socket.onclose = () => { setStatus("status.disconnected", "bad"); setPlaying(false); };
   socket.onmessage = (event) => {
     let message;
     try { message = JSON.parse(event.data); } catch (e) { return; }
@@ -48,9 +50,10 @@ function send(message) {
 
 function sendSettings(changes) { send({ type: "settings", settings: changes }); }
 
-function setStatus(text, kind) {
+function setStatus(key, kind) {  // key: a text of i18n.js, kept to translate it again
   const el = $("status");
-  el.textContent = text;
+  el.dataset.key = key;
+  el.textContent = t(key);
   el.className = "status " + (kind || "");
 }
 
@@ -68,8 +71,7 @@ const HANDLERS = {
   settings(m) { applySettings(m.settings); },
   data(m) {
     state.data = m;
-    $("point-count").textContent =
-      `${m.train.length + m.test.length} points: ${m.train.length} train, ${m.test.length} test`;
+    showPointCount();
     scheduleDraw();
   },
   update(m) {
@@ -84,6 +86,7 @@ const HANDLERS = {
     }
     state.lastSteps = m.steps;
     state.update = m;
+    showWarning(m.warning);
     syncViewMenus();
     scheduleDraw();
   },
@@ -104,15 +107,54 @@ function fillSelect(select, items) {  // items: [value, label] pairs
   }));
 }
 
+function showPointCount() {
+  const m = state.data;
+  if (!m) return;
+  $("point-count").textContent = t("data.count", { n: m.train.length + m.test.length,
+    train: m.train.length, test: m.test.length });
+}
+
 function buildMenus() {
   const o = state.options;
-  fillSelect($("dataset"), Object.entries(o.datasets).map(([name, d]) =>
-    [name, d.task === "regression" ? `${name} (regression)` : name]));
+  fillSelect($("dataset"), Object.entries(o.datasets).map(([name, d]) => {
+    const shown = t("dataset." + name);
+    return [name, d.task === "regression" ? t("data.regression", { name: shown }) : shown];
+  }));
   fillSelect($("activation"), o.activations.map((a) => [a, a]));
   fillSelect($("optimizer"), o.optimizers.map((name) => [name, {
     sgd: "SGD", momentum: "SGD + momentum", adagrad: "Adagrad", rmsprop: "RMSProp",
     adadelta: "Adadelta", adam: "Adam" }[name] || name]));
   for (const id of ["l1", "l2"]) fillSelect($(id), REGULARIZATION.map((v) => [v, String(v)]));
+  buildFeatures(o.features);
+}
+
+// --- input features: one checkbox each (x₁, x₂, x₁², …); at least one stays checked ---
+function buildFeatures(features) {
+  $("features").replaceChildren(...Object.entries(features).map(([name, label]) => {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.id = "feature-" + name;
+    box.value = name;
+    box.addEventListener("change", () => {
+      const chosen = [...document.querySelectorAll("#features input:checked")].map((b) => b.value);
+      if (chosen.length) sendSettings({ features: chosen }); else box.checked = true;
+    });
+    const item = document.createElement("label");
+    item.className = "inline";
+    item.append(box, " " + label);
+    return item;
+  }));
+}
+
+// --- the warning when training goes wrong (diverged, exploding, dead ReLUs, stalled) ---
+function showWarning(w) {
+  state.warning = w;
+  const box = $("warning");
+  box.hidden = !w;
+  if (!w) return;
+  const text = t("warning." + w.kind, w);  // {learning_rate}, {dead}, {total}… from w
+  $("warning-text").textContent = text === "warning." + w.kind ? w.message : text;
+  $("warning-fix").textContent = t("warning.fix", w);
 }
 
 function applySettings(s) {
@@ -131,15 +173,18 @@ function applySettings(s) {
   setRange("batch-size", s.batch_size, String(s.batch_size));
   setRange("learning-rate", Math.log10(s.learning_rate), formatRate(s.learning_rate));
   $("activation").value = s.activation;
-  fillSelect($("loss"), state.options.losses[d.task].map((name) => [name, {
-    crossentropy: "cross-entropy", mse: "mean squared error", mae: "mean absolute error",
-    huber: "Huber" }[name] || name]));
+  fillSelect($("loss"), state.options.losses[d.task].map((name) => [name, t("loss." + name)]));
   $("loss").value = s.loss;
+  $("speed").value = s.speed;
   $("optimizer").value = s.optimizer;
   $("l1").value = closest(REGULARIZATION, s.l1);
   $("l2").value = closest(REGULARIZATION, s.l2);
+  for (const box of document.querySelectorAll("#features input")) {
+    box.checked = s.features.includes(box.value);
+  }
   buildBrush(d.task, s.classes);
-  buildLayers(s.layers);
+  buildNetwork(s.layers);
+  buildViewMenus();
   scheduleDraw();
 }
 
@@ -158,57 +203,13 @@ function buildBrush(task, classes) {
   const brush = $("brush");
   const previous = brush.value;
   if (task === "regression") {
-    $("brush-label").textContent = "Value";
+    $("brush-label").textContent = t("data.value");
     fillSelect(brush, REGRESSION_BRUSH.map((v) => [v, String(v)]));
   } else {
-    $("brush-label").textContent = "Class";
-    fillSelect(brush, Array.from({ length: classes }, (_, k) => [k, `class ${k}`]));
+    $("brush-label").textContent = t("data.class");
+    fillSelect(brush, Array.from({ length: classes }, (_, k) => [k, t("data.class_k", { k })]));
   }
   if ([...brush.options].some((o) => o.value === previous)) brush.value = previous;
-}
-
-function buildLayers(layers) {
-  $("layer-count").textContent = String(layers.length);
-  const box = $("layers");
-  box.replaceChildren();
-  layers.forEach((units, i) => {
-    const column = document.createElement("div");
-    column.className = "layer";
-    const title = document.createElement("div");
-    title.className = "title";
-    title.textContent = `layer ${i + 1}`;
-    const row = document.createElement("div");
-    row.className = "units";
-    const minus = button("−", `remove-neuron-${i + 1}`, () => changeUnits(i, -1));
-    const count = document.createElement("span");
-    count.textContent = String(units);
-    const plus = button("+", `add-neuron-${i + 1}`, () => changeUnits(i, +1));
-    row.append(minus, count, plus);
-    const neurons = document.createElement("div");
-    neurons.className = units > 8 ? "neurons two" : "neurons";
-    column.append(title, row, neurons);
-    for (let j = 0; j < units; j++) {
-      const canvas = document.createElement("canvas");
-      canvas.className = "neuron";
-      canvas.width = 24;
-      canvas.height = 24;
-      canvas.dataset.layer = String(i + 1);
-      canvas.dataset.neuron = String(j);
-      canvas.title = `layer ${i + 1}, neuron ${j}`;
-      canvas.addEventListener("click", (e) => chooseNeuron(i + 1, j, e.shiftKey));
-      neurons.append(canvas);
-    }
-    box.append(column);
-  });
-  buildViewMenus();
-}
-
-function button(text, id, onClick) {
-  const b = document.createElement("button");
-  b.textContent = text;
-  b.id = id;
-  b.addEventListener("click", onClick);
-  return b;
 }
 
 function changeUnits(i, delta) {
@@ -233,8 +234,8 @@ function layerWidth(layer) { return layer === 0 ? 2 : state.settings.layers[laye
 function buildViewMenus() {
   const view = currentView();
   const n = state.settings.layers.length;
-  fillSelect($("transform-layer"), [[0, "input"], ...Array.from({ length: n },
-    (_, i) => [i + 1, `hidden ${i + 1}`])]);
+  fillSelect($("transform-layer"), [[0, t("transform.input")], ...Array.from({ length: n },
+    (_, i) => [i + 1, t("transform.hidden", { i: i + 1 })])]);
   $("transform-layer").value = String(Math.min(view.layer, n));
   fillNeuronMenus(Number($("transform-layer").value), view.x, view.y);
 }
@@ -280,7 +281,7 @@ function chooseNeuron(layer, neuron, vertical) {
 // --- playing ---
 function setPlaying(playing) {
   state.playing = playing;
-  $("play").textContent = playing ? "Pause" : "Play";
+  $("play").textContent = t(playing ? "run.pause" : "run.play");
 }
 
 // --- export ---
@@ -290,6 +291,7 @@ function receiveExport(m) {
     const pre = $("code");
     pre.textContent = m.code;
     pre.hidden = false;
+    $("code-panel").hidden = false;
     blob = new Blob([m.code], { type: "text/x-python" });
   } else {
     const bytes = Uint8Array.from(atob(m.data), (c) => c.charCodeAt(0));
@@ -335,6 +337,8 @@ function onPlaneClick(event) {
 function wireControls() {
   $("play").addEventListener("click", () => send({ type: state.playing ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
+  $("one-step").addEventListener("click", () => send({ type: "one_step" }));
+  $("speed").addEventListener("change", (e) => sendSettings({ speed: e.target.value }));
   $("reset").addEventListener("click", () => send({ type: "reset" }));
   $("regenerate").addEventListener("click", () =>
     sendSettings({ seed: (state.settings.seed * 7919 + 13) % 2147483647 }));
@@ -373,6 +377,11 @@ function wireControls() {
   $("export-profond").addEventListener("click", () => send({ type: "export", format: "profond" }));
   $("export-python").addEventListener("click", () => send({ type: "export", format: "python" }));
   $("show-test").addEventListener("change", scheduleDraw);
+  $("warning-fix").addEventListener("click", () => {  // the suggested rate, on a new network
+    if (!state.warning) return;
+    sendSettings({ learning_rate: state.warning.learning_rate });
+    send({ type: "reset" });
+  });
   const plane = $("plane");
   plane.addEventListener("click", onPlaneClick);
   plane.addEventListener("contextmenu", (event) => {
@@ -393,42 +402,16 @@ function draw() {
   if (!state.settings) return;
   const u = state.update;
   if (u) {
-    $("epoch").textContent = u.epoch.toFixed(1);
+    $("epoch").textContent = String(Math.floor(u.epoch));  // whole passes over the data
+    $("steps").textContent = String(u.steps);  // mini-batch steps (gradient updates)
     $("train-loss").textContent = u.train_loss === null ? "–" : u.train_loss.toFixed(3);
     $("test-loss").textContent = u.test_loss === null ? "–" : u.test_loss.toFixed(3);
     $("test-accuracy").textContent = u.test_accuracy === null ? "–" : u.test_accuracy.toFixed(3);
   }
   drawPlane();
   drawCurves();
-  drawNeurons();
+  drawNetwork(u);
   drawTransform();
-}
-
-function decode(b64) { return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); }
-
-// Diverging colour for t in [0, 1]: blue (low), white, orange (high).
-function diverging(t) {
-  const [lo, hi] = [RGB[1], RGB[0]];
-  const s = Math.abs(2 * t - 1);
-  const end = t < 0.5 ? lo : hi;
-  return end.map((c) => Math.round(255 + (c - 255) * s));
-}
-
-const offscreen = document.createElement("canvas");
-
-// Paint size × size colours (from colourAt(i) → [r, g, b]) scaled onto ctx's w × h area.
-function paint(ctx, size, colourAt, w, h) {
-  offscreen.width = size;
-  offscreen.height = size;
-  const octx = offscreen.getContext("2d");
-  const image = octx.createImageData(size, size);
-  for (let i = 0; i < size * size; i++) {
-    const [r, g, b] = colourAt(i);
-    image.data.set([r, g, b, 255], 4 * i);
-  }
-  octx.putImageData(image, 0, 0);
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(offscreen, 0, 0, w, h);
 }
 
 function pointColour(label, task, grid) {
@@ -515,28 +498,32 @@ function drawCurves() {
   }
   ctx.fillStyle = "#666";
   ctx.font = "11px system-ui, sans-serif";
-  ctx.fillText(`max ${top.toPrecision(3)}`, pad, 12);
-  ctx.fillText(`epoch ${h[h.length - 1][0].toFixed(1)}`, W - 80, H - 8);
+  ctx.fillText(t("output.max", { value: top.toPrecision(3) }), pad, 12);
+  ctx.textAlign = "right";
+  ctx.fillText(t("output.epoch", { n: Math.floor(h[h.length - 1][0]) }), W - pad, H - 8);
+  ctx.textAlign = "left";
 }
 
-function drawNeurons() {
-  const u = state.update;
-  const view = currentView();
-  for (const canvas of document.querySelectorAll("canvas.neuron")) {
-    const layer = Number(canvas.dataset.layer);
-    const neuron = Number(canvas.dataset.neuron);
-    canvas.classList.toggle("selected-x", view.layer === layer && view.x === neuron);
-    canvas.classList.toggle("selected-y", view.layer === layer && view.y === neuron);
-    const maps = u && u.neurons[layer - 1];
-    if (!maps || neuron >= maps.low.length) continue;
-    if (!maps.bytes) maps.bytes = decode(maps.maps);
-    const size = maps.size;
-    const offset = neuron * size * size;
-    const ctx = canvas.getContext("2d");
-    paint(ctx, size, (i) => diverging(maps.bytes[offset + i] / 255), canvas.width, canvas.height);
-    canvas.title = `layer ${layer}, neuron ${neuron}: ` +
-      `${maps.low[neuron].toFixed(2)} … ${maps.high[neuron].toFixed(2)}`;
-  }
+// The range [low, high] shown on one axis of the transformed space: that of the data points,
+// padded by 5 %, or their 1st to 99th percentiles when a few far points would squeeze the rest
+// into a twentieth of the view. NOTE: the view is rescaled for each layer and pair of neurons
+// from the points alone, so saturated units (all points within 0.999…1 of a sigmoid, say) are
+// spread over the view instead of collapsing to one dot; the lattice may run past the edges.
+function axisRange(values) {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  let [low, high] = [sorted[0], sorted[n - 1]];
+  const [inner, outer] = [sorted[Math.floor(0.01 * (n - 1))], sorted[Math.ceil(0.99 * (n - 1))]];
+  if (outer - inner > 1e-12 && outer - inner < (high - low) / 20) [low, high] = [inner, outer];
+  if (!(high - low > 1e-12)) [low, high] = [low - 0.5, high + 0.5];  // one value: centred
+  const pad = 0.05 * (high - low);
+  return [low - pad, high + pad];
+}
+
+// "0.99962 … 0.99998": enough decimals for the two ends of a range to differ.
+function rangeText(low, high) {
+  const decimals = Math.min(8, Math.max(2, 2 - Math.floor(Math.log10(high - low))));
+  return `${low.toFixed(decimals)} … ${high.toFixed(decimals)}`;
 }
 
 function drawTransform() {
@@ -546,53 +533,54 @@ function drawTransform() {
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, W, H);
   const u = state.update;
-  const t = u && u.transform;
-  if (!t) return;
-  const name = t.layer === 0 ? "input plane" : `hidden layer ${t.layer}`;
-  $("transform-caption").textContent = `${name}: neuron ${t.x} → x, neuron ${t.y} → y`;
-  const all = t.grid.concat(t.points);
-  let [xmin, xmax, ymin, ymax] = [Infinity, -Infinity, Infinity, -Infinity];
-  for (let i = 0; i < all.length; i += 2) {
-    xmin = Math.min(xmin, all[i]); xmax = Math.max(xmax, all[i]);
-    ymin = Math.min(ymin, all[i + 1]); ymax = Math.max(ymax, all[i + 1]);
-  }
-  const xs = Math.max(xmax - xmin, 1e-6) * 1.1;
-  const ys = Math.max(ymax - ymin, 1e-6) * 1.1;
-  const cx = (xmin + xmax) / 2;
-  const cy = (ymin + ymax) / 2;
-  const toX = (x) => W / 2 + ((x - cx) / xs) * W;
-  const toY = (y) => H / 2 - ((y - cy) / ys) * H;
-  const n = t.lattice;
+  const view = u && u.transform;
+  if (!view) return;
+  const name = view.layer === 0 ? t("transform.input_plane")
+    : t("transform.hidden_layer", { i: view.layer });
+  $("transform-caption").textContent = t("transform.caption", { name, x: view.x, y: view.y });
+  const values = view.points.length ? view.points : view.grid;
+  const [xlow, xhigh] = axisRange(values.filter((_, i) => i % 2 === 0));
+  const [ylow, yhigh] = axisRange(values.filter((_, i) => i % 2 === 1));
+  const toX = (x) => ((x - xlow) / (xhigh - xlow)) * W;
+  const toY = (y) => H - ((y - ylow) / (yhigh - ylow)) * H;
+  const n = view.lattice;
   const at = (r, c) => 2 * (r * n + c);
+  const line = (i, first) => {
+    const [x, y] = [toX(view.grid[i]), toY(view.grid[i + 1])];
+    if (first) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+  };
   ctx.strokeStyle = "rgba(0,0,0,0.25)";
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) {
-      const i = at(r, c);
-      if (c === 0) ctx.moveTo(toX(t.grid[i]), toY(t.grid[i + 1]));
-      else ctx.lineTo(toX(t.grid[i]), toY(t.grid[i + 1]));
-    }
-  }
-  for (let c = 0; c < n; c++) {
-    for (let r = 0; r < n; r++) {
-      const i = at(r, c);
-      if (r === 0) ctx.moveTo(toX(t.grid[i]), toY(t.grid[i + 1]));
-      else ctx.lineTo(toX(t.grid[i]), toY(t.grid[i + 1]));
-    }
-  }
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) line(at(r, c), c === 0);
+  for (let c = 0; c < n; c++) for (let r = 0; r < n; r++) line(at(r, c), r === 0);
   ctx.stroke();
+  ctx.fillStyle = "#666";  // the axes' ranges: how far the view is zoomed
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillText(`x ${rangeText(xlow, xhigh)}`, 4, H - 4);
+  ctx.fillText(`y ${rangeText(ylow, yhigh)}`, 4, 12);
   const d = state.data;
   if (!d) return;
   const labels = d.train.concat(d.test).map((row) => row[2]);
-  if (labels.length * 2 !== t.points.length) return;  // the data changed since this update
+  if (labels.length * 2 !== view.points.length) return;  // the data changed since this update
   for (let k = 0; k < labels.length; k++) {
     ctx.beginPath();
-    ctx.arc(toX(t.points[2 * k]), toY(t.points[2 * k + 1]), 2.5, 0, 2 * Math.PI);
+    ctx.arc(toX(view.points[2 * k]), toY(view.points[2 * k + 1]), 2.5, 0, 2 * Math.PI);
     ctx.fillStyle = pointColour(labels[k], d.task, u.grid);
     ctx.fill();
   }
 }
 
+// A new language: the texts this script wrote are written again.
+languageListeners.push(() => {
+  if (state.options) { buildMenus(); applySettings(state.settings); }
+  setPlaying(state.playing);
+  setStatus($("status").dataset.key || "status.connecting", $("status").classList[1]);
+  showPointCount();
+  showWarning(state.warning);
+});
+
+wireLanguage();
+setStatus("status.connecting");
 wireControls();
 connect();
