@@ -22,7 +22,8 @@ sys.path.insert(0, str(HERE))
 
 from _harness import machine, run_case, show_time  # noqa: E402
 
-MODULES = ("training", "inference", "layers", "engine", "fashion_mnist", "language", "rl")
+MODULES = ("training", "inference", "layers", "engine", "fashion_mnist", "language", "rl",
+           "privacy")
 
 
 def versions():
@@ -56,6 +57,8 @@ def table(results):
             ratio += f" (throughput {1 / r['ratio']:.2f}×)"
         if "numpy" in c and r["case"] == "mlp_fit":
             ratio += f"; {c['profond']['seconds'] / c['numpy']['seconds']:.2f}× the GEMM floor"
+        if "sgd" in c:  # bench/privacy.py: DP-SGD's step against profond's plain step
+            ratio += f"; {c['profond']['seconds'] / c['sgd']['seconds']:.2f}× profond's plain step"
         rss = f"{c['profond']['peak_rss_mb']:.0f} / {c['pytorch']['peak_rss_mb']:.0f} MB"
         rows.append(f"| `{r['case']}` {r['title']} | {cell('profond')} | {cell('pytorch')} | "
                     f"{others or '—'} | {ratio} | {r['goal'] or '—'} | {rss} |")

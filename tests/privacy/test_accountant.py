@@ -12,6 +12,7 @@ CASES = [  # (sampling rate, noise multiplier, steps, delta)
     (0.01, 0.8, 1000, 1e-5),
     (0.1, 2.0, 500, 1e-6),
     (1.0, 5.0, 10, 1e-5),  # full batch: the Gaussian mechanism composed 10 times
+    (2048 / 60000, 2.15, 29 * 40, 1e-5),  # examples/dp_fashion_mnist.py (Tramèr & Boneh)
 ]
 
 

@@ -333,6 +333,9 @@ class Trainer:
     def train_step(self, data):
         """One step of gradient descent on a batch ``data``: ``(x, y)``, ``(x, y,
         sample_weight)`` or ``x`` alone."""
+        private_step = getattr(self.optimizer, "private_train_step", None)
+        if private_step is not None:  # DP-SGD (profond.privacy): per-example gradients
+            return private_step(self, data)
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)                                      # 1. forward

@@ -34,7 +34,7 @@ from profond.autodiff.function import Function
 from profond.backend import array_module, threads
 from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
-from profond.ops.nn import activate_inplace, through_activation
+from profond.ops.nn import activate_inplace, activation_grad_array, through_activation
 from profond.ops.reduction import reduce_sum
 
 
@@ -236,6 +236,23 @@ class Conv2D(Function):
         if len(self.inputs) > 2 and self.needs_input_grad[2]:
             gb = reduce_sum(gy, (0, 1, 2))
         return gx, gw, gb
+
+    def per_example(self, gy, i):
+        """Example n's gradients (see ``profond.autodiff.per_example``), with G = ∂L/∂y ⊙ g'(y):
+        gₙ(W) = im2col(xₙ)ᵀ Gₙ (one (kh·kw·C, F) GEMM per image, batched), gₙ(b) = Σ_pixels Gₙ."""
+        g = activation_grad_array(self, gy, self.activation)
+        n, f = g.shape[0], g.shape[-1]
+        if i == 2:
+            return g.sum(axis=(1, 2))
+        x, w = self.inputs[0].data, self.inputs[1]
+        out = array_module(g).empty((n,) + tuple(w.shape), g.dtype)
+        step = max(1, self.geo.chunk(array_module(g), w.size // f + f))
+        for s in range(0, n, step):  # a few images at a time: im2col's copy stays small
+            cols = self.geo.im2col(x[s:s + step])
+            cols = cols.reshape(-1, self.geo.ho * self.geo.wo, cols.shape[-1])
+            gw = cols.transpose(0, 2, 1) @ g[s:s + step].reshape(cols.shape[0], -1, f)
+            out[s:s + step] = gw.reshape((-1,) + tuple(w.shape))
+        return out
 
 
 class Conv2DInputGrad(Function):

@@ -17,6 +17,12 @@ def _unbroadcast(g, x):
     return g if g.shape == x.shape else sum_to(g, x.shape)
 
 
+def _per_example_sum(g, x):
+    from profond.autodiff.per_example import sum_to_example
+
+    return sum_to_example(g, x.shape)
+
+
 class Add(Function):
     def forward(self, a, b):
         return a + b
@@ -24,6 +30,11 @@ class Add(Function):
     def backward(self, gy):
         a, b = self.inputs
         return _unbroadcast(gy, a), _unbroadcast(gy, b)
+
+    def per_example(self, gy, i):
+        """Example n's gradient of a weight added to the batch (a bias): ∂Lₙ/∂y, summed over
+        the axes the weight was broadcast along (see ``profond.autodiff.per_example``)."""
+        return _per_example_sum(gy, self.inputs[i])
 
 
 class Subtract(Function):
@@ -35,6 +46,9 @@ class Subtract(Function):
         gb = _unbroadcast(-gy, b) if self.needs_input_grad[1] else None
         return _unbroadcast(gy, a), gb
 
+    def per_example(self, gy, i):
+        return _per_example_sum(gy if i == 0 else -gy, self.inputs[i])
+
 
 class Multiply(Function):
     def forward(self, a, b):
@@ -45,6 +59,11 @@ class Multiply(Function):
         ga = _unbroadcast(gy * b, a) if self.needs_input_grad[0] else None
         gb = _unbroadcast(gy * a, b) if self.needs_input_grad[1] else None
         return ga, gb
+
+    def per_example(self, gy, i):
+        """Example n's gradient of a weight scaling the batch (layer-norm γ): ∂Lₙ/∂y ⊙ x,
+        summed over the axes the weight was broadcast along."""
+        return _per_example_sum(gy * self.inputs[1 - i].data, self.inputs[i])
 
 
 class Divide(Function):
@@ -249,6 +268,11 @@ class Cast(Function):
 
     def backward(self, gy):
         return cast(gy, self.inputs[0].dtype)
+
+    weight_view = True  # a cast weight (mixed precision): per-example gradients cast back
+
+    def per_example_view(self, g):
+        return g.astype(self.inputs[0].dtype, copy=False)
 
 
 # --- the functions users call --------------------------------------------------------------------

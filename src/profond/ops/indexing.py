@@ -41,6 +41,30 @@ class GetItem(Function):
         x = self.inputs[0]
         return ScatterAdd(self.index, x.shape)(gy)
 
+    @property
+    def weight_view(self):
+        """A slice of a weight (basic index) is a view of it; a gather by ids is not."""
+        return _is_basic(self.index)
+
+    def per_example_view(self, g):
+        out = array_module(g).zeros((g.shape[0],) + tuple(self.inputs[0].shape), g.dtype)
+        out[(slice(None),) + (self.index if isinstance(self.index, tuple) else (self.index,))] = g
+        return out
+
+    def per_example(self, gy, i):
+        """Example n's gradient of an embedding table W gathered at ids[n] (W[ids], ids of
+        shape (B, …)): ∂Lₙ/∂y scattered back to the rows ids[n], repeats added."""
+        ids = self.index[0] if isinstance(self.index, tuple) and len(self.index) == 1 \
+            else self.index
+        x, xp = self.inputs[0], array_module(gy)
+        if isinstance(ids, tuple) or ids.ndim == 0 or ids.shape[0] != gy.shape[0]:
+            return gy[:0]  # not a gather by example: the engine names the op
+        out = xp.zeros((gy.shape[0],) + tuple(x.shape), gy.dtype)
+        rows = xp.broadcast_to(xp.arange(gy.shape[0]).reshape((-1,) + (1,) * (ids.ndim - 1)),
+                               ids.shape)
+        xp.add.at(out, (rows, ids), gy)
+        return out
+
 
 class ScatterAdd(Function):
     """y = zeros(shape); y[index] += x  (the transpose of ``x[index]``)."""

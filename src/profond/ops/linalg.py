@@ -30,6 +30,16 @@ class MatMul(Function):
             gb = sum_to(matmul(_mT(a), gy), b.shape)
         return ga, gb
 
+    def per_example(self, gy, i):
+        """Example n's gradient of a weight matrix B applied to a batch A (B, …, m, k):
+        gₙ(B) = Σ Aₙᵀ ∂Lₙ/∂Y over the example's rows (see ``profond.autodiff.per_example``)."""
+        a, b = self.inputs
+        if i != 1 or b.ndim != 2 or a.ndim < 2:
+            return gy[:0]  # not a weight applied to a batch: the engine names the op
+        n = gy.shape[0]
+        return a.data.reshape(n, -1, a.shape[-1]).transpose(0, 2, 1) @ gy.reshape(
+            n, -1, gy.shape[-1])
+
 
 def matmul(a, b):
     """The matrix product ``a @ b``; 1-D operands are treated as a row / column vector."""

@@ -396,6 +396,20 @@ class Normalize(FusedFunction):
         gbeta = SumTo(beta.shape).forward(gy)
         return gx, ggamma, gbeta
 
+    def per_example(self, gy, i):
+        """Example n's gradients of γ and β (layer normalization only): gₙ(γ) = Σ ∂Lₙ/∂yₙ ⊙ x̂ₙ
+        and gₙ(β) = Σ ∂Lₙ/∂yₙ over the axes γ is broadcast along. Normalizing over the batch
+        axis mixes the examples (x̂ₙ depends on the others): refused."""
+        from profond.autodiff.per_example import sum_to_example
+
+        if 0 in self.axes:
+            raise ValueError("per_example_gradients: batch normalization (the op Normalize over "
+                             "the batch axis) mixes examples, so per-example gradients do not "
+                             "exist (DP-SGD cannot bound one example's influence). Use "
+                             "LayerNormalization instead, or freeze the layer.")
+        g = gy * self.saved[0] if i == 1 else gy
+        return sum_to_example(g, self.inputs[i].shape)
+
     def composed(self, x, gamma, beta):
         mean = reduce_mean(x, self.axes, keepdims=True)
         centered = x - mean
@@ -433,6 +447,18 @@ def activate_inplace(y, activation):
     elif activation == "tanh":
         xp.tanh(y, out=y)
     return y
+
+
+def activation_grad_array(fn, gy, activation):
+    """``through_activation`` on raw arrays (first order only)."""
+    if activation is None:
+        return gy
+    y = fn.output().data
+    if activation == "relu":
+        return gy * (y > 0)
+    if activation == "sigmoid":
+        return gy * y * (1 - y)
+    return gy * (1 - y * y)
 
 
 def through_activation(fn, gy, activation):
@@ -482,6 +508,20 @@ class Dense(Function):
         if len(self.inputs) > 2 and self.needs_input_grad[2]:
             gb = reduce_sum(g2, 0)
         return gx, gw, gb
+
+    def per_example(self, gy, i):
+        """Example n's gradients (see ``profond.autodiff.per_example``): gₙ(W) = Xₙᵀ Gₙ and
+        gₙ(b) = Σ_t Gₙ,t, with Xₙ the example's (T, n_in) rows (T = 1 for a flat input)."""
+        g = activation_grad_array(self, gy, self.activation)
+        n = g.shape[0]
+        g = g.reshape(n, -1, g.shape[-1])
+        if i == 2:
+            return g.sum(axis=1)
+        x = self.inputs[0].data
+        x = x.reshape(n, -1, x.shape[-1])
+        if x.shape[1] == 1:  # one row per example: an outer product, no GEMM
+            return x[:, 0, :, None] * g[:, 0, None, :]
+        return x.transpose(0, 2, 1) @ g
 
 
 # --- the functions users call --------------------------------------------------------------------

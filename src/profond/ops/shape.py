@@ -48,6 +48,11 @@ class Reshape(Function):
     def backward(self, gy):
         return reshape(gy, self.inputs[0].shape)
 
+    weight_view = True  # a reshaped weight: per-example gradients (B, …) reshaped back
+
+    def per_example_view(self, g):
+        return g.reshape((g.shape[0],) + tuple(self.inputs[0].shape))
+
 
 class Transpose(Function):
     def __init__(self, perm):
@@ -61,6 +66,14 @@ class Transpose(Function):
         for i, p in enumerate(self.perm):
             inv[p] = i
         return transpose(gy, inv)
+
+    weight_view = True
+
+    def per_example_view(self, g):
+        inv = [0] * len(self.perm)
+        for i, p in enumerate(self.perm):
+            inv[p] = i
+        return g.transpose([0] + [1 + a for a in inv])
 
 
 def sum_to(x, shape):

@@ -1,10 +1,24 @@
-"""``profond.privacy``: differential privacy. For now the accountant: the (ε, δ) budget of
-DP-SGD's steps, from Google's ``dp-accounting`` (RDP or PLD)."""
+"""``profond.privacy``: differential privacy. DP-SGD (Abadi et al. 2016) with TF Privacy's names:
+optimizers that clip each example's gradient and add Gaussian noise (``DPKerasSGDOptimizer`` …,
+per-example gradients from the engine: ``per_example_gradients``), the (ε, δ) budget from
+Google's ``dp-accounting`` (RDP or PLD: ``compute_epsilon``) and callbacks that log it and stop
+at a target (``PrivacyAccountant``, ``EpsilonStopping``)."""
 
 from profond._names import missing_name
+from profond.autodiff.per_example import per_example_gradients
+from profond.privacy import expansions  # noqa: F401 (LSTM and GRU: per-example rules)
 from profond.privacy.accountant import compute_epsilon
+from profond.privacy.callbacks import EpsilonStopping, PrivacyAccountant
+from profond.privacy.optimizers import (
+    DPKerasAdagradOptimizer,
+    DPKerasAdamOptimizer,
+    DPKerasSGDOptimizer,
+    make_keras_optimizer_class,
+)
 
-__all__ = ["compute_epsilon"]
+__all__ = ["DPKerasAdagradOptimizer", "DPKerasAdamOptimizer", "DPKerasSGDOptimizer",
+           "EpsilonStopping", "PrivacyAccountant", "compute_epsilon", "make_keras_optimizer_class",
+           "per_example_gradients"]
 
 
 def __getattr__(name):
