@@ -55,7 +55,7 @@ $(VENV)/.docs: $(VENV)/.base pyproject.toml
 	touch $@
 
 # The bilingual site into site/ (French; English in site/en/); every tutorial runs while it builds.
-docs: $(VENV)/.docs
+docs: $(VENV)/.docs fashion-mnist
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The live visual playground: http://127.0.0.1:8000

@@ -79,6 +79,16 @@ def test_markers_name_real_cells_and_both_languages_match(hooks):
     assert scripts == chapters_used, "a chapter script that no page shows"
 
 
+def test_every_chapter_is_in_the_nav_and_the_index():
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for fr in sorted((PAGES / "tutorials").glob("*.fr.md")):
+        page = "tutorials/" + fr.name.replace(".fr.md", ".md")
+        assert f": {page}" in nav, f"{page} is missing from mkdocs.yml's nav"
+        for lang in ("fr", "en"):
+            index = (PAGES / f"index.{lang}.md").read_text(encoding="utf-8")
+            assert f"]({page})" in index, f"{page} is missing from index.{lang}.md"
+
+
 def test_doctest_fences():
     pytest.importorskip("griffe", reason="the docs extra is not installed")
     fence = load("griffe_doctests").fence_doctests
@@ -139,7 +149,27 @@ def test_the_site_builds_strictly_with_the_tutorials_run(site):
         a, b = map(float, re.search(r"with keras.optimizers.SGD: a = ([-\d.]+), b = ([-\d.]+)",
                                     text).groups())
         assert abs(a - 3.0) < 0.05 and abs(b + 0.5) < 0.05
-    for lang in ("fr", "en"):  # the plots are real images, the API reference is there
+    for lang in ("fr", "en"):  # the later chapters: what each one shows holds in the run
+        text = page(lang, "tutorials/cnn")
+        assert float(re.search(r"maps computed by hand: ([-\de.+]+)", text).group(1)) < 1e-5
+        assert "same as by hand: True" in text
+        text = page(lang, "tutorials/rnn")
+        assert float(re.search(r"by hand and the layer's: ([-\de.+]+)", text).group(1)) < 1e-5
+        assert "same output with and without the padding: True" in text
+        text = page(lang, "tutorials/linear_regression")
+        assert float(re.search(r"R² = ([-\d.]+)", text).group(1)) > 0.25
+        text = page(lang, "tutorials/gan")
+        generated, best, worst = map(float, re.search(
+            r"generated ([\d.]+), real training digits ([\d.]+) \(the best\), untrained "
+            r"generator ([\d.]+)", text).groups())
+        assert best < generated < worst / 5
+        text = page(lang, "tutorials/unsupervised")
+        assert float(re.search(r"ROC-AUC of the error as an anomaly score: ([\d.]+)",
+                               text).group(1)) > 0.9
+        text = page(lang, "tutorials/distributed_private")
+        gap = re.search(r"weights of 2 processes and of 1: ([-\de.+]+)", text)
+        assert gap is None or float(gap.group(1)) < 1e-5  # None: no mpiexec, the run is skipped
+        assert re.search(r"RDP ε = [\d.]+, PLD ε = [\d.]+", text)
         assert "data:image/png;base64," in (site / ("en" if lang == "en" else "") /
                                             "tutorials/optimizers/index.html").read_text()
         assert "EarlyStopping" in page(lang, "api/callbacks")

@@ -3,7 +3,8 @@
 import numpy as np
 
 import profond as tf
-from profond.datasets import digits
+from profond import viz
+from profond.datasets import digits, fashion_mnist
 
 # %% data
 (x_train, y_train), (x_test, y_test) = digits.load_data()
@@ -44,3 +45,30 @@ model.save("digits-mlp.profond")  # one zip file: the architecture (JSON) and th
 again = tf.keras.models.load_model("digits-mlp.profond")
 same = np.array_equal(again.predict(x_test, verbose=0), model.predict(x_test, verbose=0))
 print("reloaded model gives the same predictions:", same)
+
+# %% fashion_data
+(f_train, g_train), (f_test, g_test) = fashion_mnist.load_data()  # 60,000 + 10,000 images 28×28
+print("Fashion-MNIST:", f_train.shape, f_test.shape)
+print("classes:", ", ".join(fashion_mnist.CLASS_NAMES))
+f_train = f_train[:12000].reshape(-1, 784).astype("float32") / 255  # a fifth, for a quick build
+g_train = g_train[:12000]
+f_test = f_test.reshape(-1, 784).astype("float32") / 255
+viz.show_images(f_test[:16].reshape(-1, 28, 28), labels=g_test[:16],
+                class_names=fashion_mnist.CLASS_NAMES, ncols=8)
+
+# %% fashion_fit
+tf.keras.utils.set_random_seed(0)
+clothes = tf.keras.Sequential([
+    tf.keras.Input(shape=(784,)),
+    tf.keras.layers.Dense(256, activation="relu"),
+    tf.keras.layers.Dense(128, activation="relu"),
+    tf.keras.layers.Dense(10, activation="softmax"),
+])
+clothes.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+h = clothes.fit(f_train, g_train, epochs=5, batch_size=128, validation_split=0.1, verbose=0).history
+print(f"after 5 epochs on 10,800 images: accuracy {h['accuracy'][-1]:.4f}, "
+      f"val_accuracy {h['val_accuracy'][-1]:.4f}")
+loss, accuracy = clothes.evaluate(f_test, g_test, verbose=0)
+print(f"Fashion-MNIST test accuracy {accuracy:.4f} (10,000 test images)")
+viz.plot_confusion_matrix(g_test, clothes.predict(f_test, verbose=0).argmax(axis=1),
+                          class_names=fashion_mnist.CLASS_NAMES)
