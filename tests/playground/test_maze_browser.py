@@ -4,25 +4,16 @@ a maze, presses play and watches profond's Q-learning learn it.
 
 Needs ``apt-get install chromium``, ``pip install playwright`` (never ``playwright install``:
 the browser comes from Debian) and the ``rl`` extra (Gymnasium). Skipped, with the reason, when
-one is missing. Screenshots go to a temporary folder, or to ``$PROFOND_SCREENSHOT_DIR``.
+one is missing. Screenshots go to a temporary folder, or to ``$PROFOND_SCREENSHOT_DIR``
+(the ``browser`` and ``shots`` fixtures of ``conftest.py``).
 """
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed (pip install playwright)")
 pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is not installed")
 pytest.importorskip("gymnasium", reason="the rl extra (gymnasium) is not installed")
 
@@ -34,22 +25,6 @@ DRAWN = ("S....\n"
          "..#..\n"
          "..T.E")
 EXIT_NEIGHBOUR = 2 * 5 + 4  # the cell above the exit
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
-                                             headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("PROFOND_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def wait(page, expression, **kwargs):
