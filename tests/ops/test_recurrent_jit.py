@@ -9,6 +9,7 @@ import pytest
 import profond as pf
 from profond import layers
 from profond.backend import jit as backend_jit
+from profond.backend import threads
 from profond.ops import recurrent
 from profond.ops.recurrent import GRUGates, LSTMGates, gru, lstm
 
@@ -56,6 +57,45 @@ def test_sequence_op_gives_the_numpy_paths_outputs_and_gradients(jit, monkeypatc
     got, want = both_paths(run, monkeypatch)
     assert all(a.dtype == np.dtype(dtype) for a in got)
     assert_all_close(got, want, dtype)
+
+
+@pytest.mark.parametrize("op", [lstm, gru])
+def test_batch_chunks_on_the_pool_give_the_one_chunk_result(jit, monkeypatch, op):
+    """The sequence ops run chunks of batch rows on ``backend.threads``'s workers: with 1, 2 or
+    3 workers (chunks of 11, 6 and 4 rows) the outputs and every gradient are the same (up to
+    the last bits of the per-chunk GEMMs)."""
+    monkeypatch.setattr(backend_jit, "ENABLED", True)
+    b, t, d, h = 11, 5, 4, 7
+    k = 4 if op is lstm else 3
+    shapes = [(b, t, d), (d, k * h), (h, k * h), (k * h,) if op is lstm else (2, k * h), (b, h)]
+    shapes += [(b, h)] * (op is lstm)
+    args = [rng.standard_normal(s) * 0.5 for s in shapes]
+    ups = [pf.constant(rng.standard_normal(s)) for s in [(b, t, h)] + [(b, h)] * (k - 2)]
+    calls = []
+    monkeypatch.setattr(recurrent._SequenceOp, "rows", _counting(recurrent._SequenceOp.rows,
+                                                                  calls))
+    results = []
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(threads, "num_workers", lambda workers=workers: workers)
+        ts = [pf.Variable(a) for a in args]
+        outs = op(*ts)
+        grads = pf.grad(list(outs), ts, grad_outputs=ups)
+        results.append([o.numpy() for o in outs] + [g.numpy() for g in grads])
+    assert calls == [11, 11, 6, 6, 4, 4]  # rows per chunk, forward and backward
+    for got in results[1:]:
+        assert_all_close(got, results[0], "float64")
+
+
+def _counting(rows, calls):
+    def counted(fn, n, jit):
+        def chunk(r0, r1):
+            if r0 == 0:
+                calls.append(r1)
+            fn(r0, r1)
+
+        rows(chunk, n, jit)
+
+    return staticmethod(counted)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

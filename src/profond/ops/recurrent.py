@@ -13,14 +13,24 @@ differentiable ops (``lstm_gates``, ``gru_gates``), for second derivatives and c
 When numba is installed, LSTM and GRU steps run through the compiled kernels of ``recurrent_jit``
 instead (the same math in one pass per step; about 3x faster on the elementwise work); the NumPy
 form stays the reference, and is used without numba or with ``PROFOND_JIT=0``.
+
+Both cores: the batch rows of a sequence never meet, so the whole-sequence ops cut them into one
+chunk per worker of ``backend.threads``'s pool, each worker running every step of its rows (a
+single-threaded GEMM and a compiled kernel, both releasing the GIL). The large GEMMs over all
+steps (x·W, ∂L/∂x, ∂L/∂W, ∂L/∂U) are cut into row chunks on the pool too. NOTE: on a shared
+2-core machine, OpenBLAS's own two threads made these GEMMs 4-5x slower whenever another process
+was running (each GEMM waits for its half that lost the core); the pool's chunks degrade
+gracefully instead. Results equal the one-chunk ones up to the GEMMs' last bits.
 """
 
+
+from functools import partial
 
 import numpy as np
 
 from profond.autodiff.function import FusedFunction
 from profond.autodiff.tensor import Tensor
-from profond.backend import array_module
+from profond.backend import array_module, threads
 from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
@@ -306,10 +316,35 @@ def _gru_steps(x, kernel, recurrent_kernel, bias, h0, go_backwards):
     return stack(outs, axis=1), state["h"]
 
 
+def _matmul_rows(a, b):
+    """a·b for 2-D arrays, chunks of a's rows on ``backend.threads``'s workers, each GEMM
+    single-threaded: a core busy elsewhere slows the product down instead of stalling it (a
+    GEMM cut in equal halves by BLAS waits for the half that lost its core)."""
+    xp = array_module(a)
+    if xp.__name__ != "numpy":
+        return a @ b
+    out = xp.empty((a.shape[0], b.shape[1]), xp.result_type(a, b))
+
+    def rows(i, j):
+        xp.matmul(a[i:j], b, out=out[i:j])
+
+    threads.parallel_for(rows, a.shape[0], threads.chunk_size(a.shape[0], a.shape[1] + b.shape[1]))
+    return out
+
+
+def _matmul_t_rows(a, b):
+    """aᵀ·b for a (m, p) and b (m, q): the sum over chunks of the m rows of their GEMMs, on
+    ``backend.threads``'s workers (see ``_matmul_rows``)."""
+    if array_module(a).__name__ != "numpy" or a.shape[0] == 0:
+        return a.T @ b
+    return threads.parallel_sum(lambda i, j: a[i:j].T @ b[i:j], a.shape[0],
+                                threads.chunk_size(a.shape[0], a.shape[1] + b.shape[1]))
+
+
 def _recurrent_kernel_grad(h0, hs, gz):
     """∂L/∂U = Σₜ hₜ₋₁ᵀ · ∂L/∂zₜ, as one GEMM over steps 1… plus step 0's (no concatenation)."""
     n, k = hs.shape[-1], gz.shape[-1]
-    return hs[:-1].reshape(-1, n).T @ gz[1:].reshape(-1, k) + h0.T @ gz[0]
+    return _matmul_t_rows(hs[:-1].reshape(-1, n), gz[1:].reshape(-1, k)) + h0.T @ gz[0]
 
 
 class _SequenceOp(FusedFunction):
@@ -328,10 +363,18 @@ class _SequenceOp(FusedFunction):
         """x·W + b for all steps, as (T, B, k) in processing order."""
         n, t, d = x.shape
         x_steps = x.transpose(1, 0, 2)[self.order(t)]  # small (D ≪ k): reorder x, not x·W
-        xw = (x_steps.reshape(t * n, d) @ w).reshape(t, n, -1)
+        xw = _matmul_rows(x_steps.reshape(t * n, d), w).reshape(t, n, -1)
         if b is not None:
             xw += b
         return xw
+
+    @staticmethod
+    def rows(fn, n, jit):
+        """Call ``fn(r0, r1)`` on the batch rows [r0, r1), which go through time independently
+        of each other: with the compiled kernels (which release the GIL, as BLAS does), one
+        chunk per worker of ``backend.threads``'s pool; otherwise all the rows at once."""
+        per = -(-n // threads.num_workers()) if jit is not None else n
+        threads.parallel_for(fn, n, per)
 
     def weight_grads(self, x, w, g_in):
         """∂L/∂x and ∂L/∂W from the per-step input-projection gradients g_in (T, B, k)."""
@@ -340,12 +383,12 @@ class _SequenceOp(FusedFunction):
         flat = g_in.reshape(t * n, -1)
         gx = gw = None
         if self.needs_input_grad[0]:
-            gx_steps = (flat @ w.T).reshape(t, n, d)
+            gx_steps = _matmul_rows(flat, w.T).reshape(t, n, d)
             gx = array_module(x).empty_like(x)
             gx[:, order] = gx_steps.transpose(1, 0, 2)
         if self.needs_input_grad[1]:
             x_steps = x.transpose(1, 0, 2)[order].reshape(t * n, d)
-            gw = x_steps.T @ flat
+            gw = _matmul_t_rows(x_steps, flat)
         return gx, gw
 
 
@@ -353,7 +396,9 @@ class LSTMSequence(_SequenceOp):
     """The LSTM over (B, T, D): returns (h of every step (B, T, H), last h, last c).
 
     Every step works in place on preallocated arrays (about ten NumPy calls besides the GEMM):
-    at this size the elementwise passes, not the GEMMs, are what costs."""
+    at this size the elementwise passes, not the GEMMs, are what costs. With the compiled
+    kernels, the batch rows are cut into one chunk per worker, each running the whole loop over
+    time on the pool (see ``_SequenceOp.rows``)."""
 
     def forward(self, x, w, u, b, h0, c0):
         xp = array_module(x)
@@ -362,21 +407,24 @@ class LSTMSequence(_SequenceOp):
         gates = self.project(x, w * k, b * k)  # k·(x·W + b), then (i, f, g, o) in place
         u = u * k
         cs, tcs, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(3))
-        zh = xp.empty_like(gates[0])
         jit = _jit_kernels(gates)
-        h, c = h0, c0
-        for s in range(t):
-            gate = gates[s]
-            xp.matmul(h, u, out=zh)
-            if jit is not None:
-                jit.lstm_step(gate, zh, c, cs[s], tcs[s], hs[s])
-                h = hs[s]
-            else:
-                gate += zh
-                h = _lstm_step(xp, gate, c, cs[s], tcs[s], hs[s])
-            c = cs[s]
+
+        def rows(r0, r1):
+            zh = xp.empty_like(gates[0, r0:r1])
+            h, c = h0[r0:r1], c0[r0:r1]
+            for s in range(t):
+                gate = gates[s, r0:r1]
+                xp.matmul(h, u, out=zh)
+                if jit is not None:
+                    jit.lstm_step(gate, zh, c, cs[s, r0:r1], tcs[s, r0:r1], hs[s, r0:r1])
+                else:
+                    gate += zh
+                    _lstm_step(xp, gate, c, cs[s, r0:r1], tcs[s, r0:r1], hs[s, r0:r1])
+                h, c = hs[s, r0:r1], cs[s, r0:r1]
+
+        self.rows(rows, x.shape[0], jit)
         self.saved = (gates, cs, tcs, hs)
-        return hs.transpose(1, 0, 2), h, c
+        return hs.transpose(1, 0, 2), (hs[-1] if t else h0), (cs[-1] if t else c0)
 
     def backward_arrays(self, g_seq, g_h, g_c):
         x, w, u, b, h0, c0 = (t.data for t in self.inputs)
@@ -384,22 +432,30 @@ class LSTMSequence(_SequenceOp):
         gates, cs, tcs, hs = self.saved
         t = gates.shape[0]
         gz = gates if self.saved_reusable else xp.empty_like(gates)  # gz[s] replaces gates[s]
-        tmp, dh, dc = xp.empty_like(cs[0]), g_h.copy(), g_c.copy()
+        dh_out, dc_out = g_h.copy(), g_c.copy()  # ∂L/∂h0, ∂L/∂c0 at the end
         jit = _jit_kernels(gates)
-        deriv = xp.empty_like(gates[0]) if jit is None else None  # scratch of the NumPy path
-        for s in range(t - 1, -1, -1):
-            dh += g_seq[:, s]
-            c_prev = cs[s - 1] if s > 0 else c0
-            if jit is not None:
-                jit.lstm_step_backward(gates[s], c_prev, tcs[s], dh, dc, gz[s], tmp)
-            else:
-                _lstm_step_backward(xp, gates[s], c_prev, tcs[s], dh, dc, gz[s], deriv, tmp)
-            dc, tmp = tmp, dc
-            xp.matmul(gz[s], u.T, out=dh)
+
+        def rows(r0, r1):
+            dh, dc = dh_out[r0:r1], dc_out[r0:r1]
+            tmp = xp.empty_like(dc)
+            deriv = xp.empty_like(gates[0, r0:r1]) if jit is None else None  # NumPy's scratch
+            for s in range(t - 1, -1, -1):
+                dh += g_seq[r0:r1, s]
+                c_prev = cs[s - 1, r0:r1] if s > 0 else c0[r0:r1]
+                args = (gates[s, r0:r1], c_prev, tcs[s, r0:r1], dh, dc, gz[s, r0:r1])
+                if jit is not None:
+                    jit.lstm_step_backward(*args, tmp)
+                else:
+                    _lstm_step_backward(xp, *args, deriv, tmp)
+                dc, tmp = tmp, dc
+                xp.matmul(gz[s, r0:r1], u.T, out=dh)
+            dc_out[r0:r1] = dc  # (``tmp`` after an odd number of steps)
+
+        self.rows(rows, x.shape[0], jit)
         gx, gw = self.weight_grads(x, w, gz)
         gu = _recurrent_kernel_grad(h0, hs, gz)
         gb = gz.sum(axis=(0, 1))
-        return gx, gw, gu, gb, dh, dc
+        return gx, gw, gu, gb, dh_out, dc_out
 
     def composed(self, x, w, u, b, h0, c0):
         return _lstm_steps(x, w, u, b, h0, c0, self.go_backwards)
@@ -407,26 +463,28 @@ class LSTMSequence(_SequenceOp):
 
 class GRUSequence(_SequenceOp):
     """The GRU (reset_after) over (B, T, D): returns (h of every step (B, T, H), last h).
-    Steps work in place, as in ``LSTMSequence``."""
+    Steps work in place, and batch chunks run on the pool, as in ``LSTMSequence``."""
 
     def forward(self, x, w, u, b, h0):
         xp = array_module(x)
         t, n = x.shape[1], u.shape[0]
         gates = self.project(x, w, b[0])  # x·W + b_in, then (z, r, ĥ) in place, step by step
         hz_h, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(2))
-        hz = xp.empty_like(gates[0])
         jit = _jit_kernels(gates)
-        h = h0
-        for s in range(t):
-            xp.matmul(h, u, out=hz)
-            hz += b[1]
-            if jit is not None:
-                jit.gru_step(gates[s], hz, h, hz_h[s], hs[s])
-                h = hs[s]
-            else:
-                h = _gru_step(xp, gates[s], hz, h, hz_h[s], hs[s])
+        step = jit.gru_step if jit is not None else partial(_gru_step, xp)
+
+        def rows(r0, r1):
+            hz = xp.empty_like(gates[0, r0:r1])
+            h = h0[r0:r1]
+            for s in range(t):
+                xp.matmul(h, u, out=hz)
+                hz += b[1]
+                step(gates[s, r0:r1], hz, h, hz_h[s, r0:r1], hs[s, r0:r1])
+                h = hs[s, r0:r1]
+
+        self.rows(rows, x.shape[0], jit)
         self.saved = (gates, hz_h, hs)
-        return hs.transpose(1, 0, 2), h
+        return hs.transpose(1, 0, 2), (hs[-1] if t else h0)
 
     def backward_arrays(self, g_seq, g_h):
         x, w, u, b, h0 = (t.data for t in self.inputs)
@@ -434,23 +492,29 @@ class GRUSequence(_SequenceOp):
         gates, hz_h, hs = self.saved
         t, n = gates.shape[0], u.shape[0]
         g_xz, g_hz = xp.empty_like(gates), xp.empty_like(gates)
-        deriv = xp.empty_like(gates[0, :, : 2 * n])
-        tmp, dh_rec = xp.empty_like(hs[0]), xp.empty_like(hs[0])
-        dh = g_h.copy()
+        dh_out = g_h.copy()  # ∂L/∂h0 at the end
         jit = _jit_kernels(gates)
-        for s in range(t - 1, -1, -1):
-            dh += g_seq[:, s]
-            h_prev = hs[s - 1] if s > 0 else h0
-            if jit is not None:
-                jit.gru_step_backward(gates[s], h_prev, hz_h[s], dh, g_xz[s], g_hz[s])
-            else:
-                _gru_step_backward(xp, gates[s], h_prev, hz_h[s], dh, g_xz[s], g_hz[s], deriv,
-                                   tmp)
-            dh += xp.matmul(g_hz[s], u.T, out=dh_rec)
+
+        def rows(r0, r1):
+            dh, dh_rec = dh_out[r0:r1], xp.empty_like(dh_out[r0:r1])
+            if jit is None:  # NumPy's scratch
+                deriv, tmp = xp.empty_like(gates[0, r0:r1, : 2 * n]), xp.empty_like(dh_rec)
+            for s in range(t - 1, -1, -1):
+                dh += g_seq[r0:r1, s]
+                h_prev = hs[s - 1, r0:r1] if s > 0 else h0[r0:r1]
+                args = (gates[s, r0:r1], h_prev, hz_h[s, r0:r1], dh, g_xz[s, r0:r1],
+                        g_hz[s, r0:r1])
+                if jit is not None:
+                    jit.gru_step_backward(*args)
+                else:
+                    _gru_step_backward(xp, *args, deriv, tmp)
+                dh += xp.matmul(g_hz[s, r0:r1], u.T, out=dh_rec)
+
+        self.rows(rows, x.shape[0], jit)
         gx, gw = self.weight_grads(x, w, g_xz)
         gu = _recurrent_kernel_grad(h0, hs, g_hz)
         gb = xp.stack([g_xz.sum(axis=(0, 1)), g_hz.sum(axis=(0, 1))])
-        return gx, gw, gu, gb, dh
+        return gx, gw, gu, gb, dh_out
 
     def composed(self, x, w, u, b, h0):
         return _gru_steps(x, w, u, b, h0, self.go_backwards)
