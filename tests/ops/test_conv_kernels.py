@@ -57,6 +57,23 @@ def test_parallel_sum_adds_every_chunk(workers, n_workers):
     np.testing.assert_allclose(total, x.sum(axis=0), rtol=1e-12)
 
 
+@pytest.mark.parametrize("n_workers", [2, 3])
+def test_parallel_sum_adds_in_chunk_order_whoever_finishes_first(workers, n_workers):
+    """The same bits as a serial left-to-right sum, even when the later chunks finish first
+    (float addition is not associative: training runs must repeat exactly)."""
+    workers(n_workers)
+    x = (rng.standard_normal((9, 50)) * 10.0 ** rng.integers(-8, 8, (9, 1))).astype(np.float32)
+
+    def part(a, b):
+        threading.Event().wait(0.002 * (9 - a))  # the first chunks are the slowest
+        return x[a:b].sum(axis=0)
+
+    expected = x[0:1].sum(axis=0)
+    for a in range(1, 9):
+        expected = expected + x[a:a + 1].sum(axis=0)
+    np.testing.assert_array_equal(threads.parallel_sum(part, 9, 1), expected)
+
+
 def test_chunks_use_the_other_workers_and_one_blas_thread(workers):
     workers(2)
     blas = threads._blas_controller()

@@ -183,19 +183,26 @@ def parallel_for(fn, n, per):
 
 
 def parallel_sum(fn, n, per):
-    """Σ over the chunks of ``fn(a, b)`` (new arrays of one shape; n ≥ 1): each worker adds its
-    chunks' results into its own sum, then the few sums are added."""
-    sums = {}
+    """Σ over the chunks of ``fn(a, b)`` (new arrays of one shape; n ≥ 1), added in chunk order
+    whatever worker finished first: ((c₀ + c₁) + c₂) + …, so the same inputs give the same bits
+    in every run (float addition is not associative). A chunk that finishes early waits in
+    ``done`` until the ones before it are added; the parts are taken in order, so few wait."""
+    parts = chunks(n, per)
+    starts = {a: k for k, (a, _) in enumerate(parts)}
+    done, lock = {}, threading.Lock()
+    state = {"next": 0, "total": None}
 
     def run_chunk(a, b):
-        part, key = fn(a, b), threading.get_ident()
-        if key in sums:
-            sums[key] += part
-        else:
-            sums[key] = part
+        part = fn(a, b)
+        with lock:
+            done[starts[a]] = part
+            while state["next"] in done:
+                ready = done.pop(state["next"])
+                if state["total"] is None:
+                    state["total"] = ready
+                else:
+                    state["total"] += ready
+                state["next"] += 1
 
-    _parallel(run_chunk, chunks(n, per))
-    total, *rest = sums.values()
-    for s in rest:
-        total += s
-    return total
+    _parallel(run_chunk, parts)
+    return state["total"]
