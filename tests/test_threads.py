@@ -132,3 +132,30 @@ def test_floatx_is_process_global_as_documented():
         assert layers.Dense(2)(np.ones((1, 3))).dtype == np.float64
     finally:
         pf.config.set_floatx("float32")
+
+
+def test_a_cnn_trained_twice_with_one_seed_is_the_same_to_the_bit():
+    """Two workers share the convolutions' chunks in whatever order the cores allow; the
+    weights after training must not depend on it (``parallel_sum`` adds in chunk order)."""
+    import profond as tf
+    from profond.backend import threads
+
+    x = np.random.default_rng(0).normal(size=(96, 12, 12, 3)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 4, 96)
+    previous = threads.num_workers()
+    threads.set_num_workers(2)
+    try:
+        runs = []
+        for _ in range(2):
+            tf.set_seed(3)
+            model = tf.keras.Sequential([
+                tf.keras.Input((12, 12, 3)), tf.keras.layers.Conv2D(8, 3, activation="relu"),
+                tf.keras.layers.MaxPooling2D(), tf.keras.layers.Conv2D(8, 3),
+                tf.keras.layers.Flatten(), tf.keras.layers.Dense(4)])
+            model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+            runs.append(model.get_weights())
+    finally:
+        threads.set_num_workers(previous)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
