@@ -270,3 +270,47 @@ def test_a_saved_model_keeps_its_dp_optimizer_and_its_step_count(tmp_path):
         (1.0, 1.2, 2)
     again.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert int(opt.iterations) == 4
+
+
+class _FakeRank1:
+    """Rank 1 of 2 (``profond.backend.replicas``'s group) whose peer holds ``other`` examples."""
+    rank, size = 1, 2
+
+    def __init__(self, weight, other):
+        self.weight, self.other = weight, other
+
+    def replica_weight(self):
+        return self.weight
+
+    def sum_over_replicas(self, array):
+        return array + self.other
+
+
+def test_a_rank_other_than_0_adds_no_noise_and_divides_by_all_examples(float64):
+    from profond.backend import replicas
+
+    x, y = _data(8)
+    model = _model()
+    model(pf.constant(x[:1]))
+    loss_fn = losses.SparseCategoricalCrossentropy(**PER_EXAMPLE)
+    opt = DPKerasSGDOptimizer(0.3, 5.0, gradient_accumulation_steps=2, learning_rate=0.1)
+    replicas.install(_FakeRank1(weight=0.25, other=12))
+    try:
+        for rows in (slice(0, 4), slice(4, 8)):
+            with pf.GradientTape() as tape:
+                per_example = loss_fn(y[rows], model(pf.constant(x[rows])))
+            pairs = opt.compute_gradients(per_example, model.trainable_variables, tape=tape)
+        # (clipped sum of its 8 examples) / (20 examples of both ranks · c_r), no noise
+        expected = _by_hand(model, x, y, 0.3, 1e-300, 8, pf.random.get_state())  # (Σ clip)/8
+        for (g, _), e in zip(pairs, expected):
+            np.testing.assert_allclose(g, e * 8 / (20 * 0.25), rtol=0, atol=1e-12)
+        for part, weight in ((x[:4], 0.25), (x[:1], 0.0)):  # then a weight-0 copied row
+            replicas.install(_FakeRank1(weight=weight, other=12))
+            with pf.GradientTape() as tape:
+                per_example = loss_fn(y[:len(part)], model(pf.constant(part)))
+            if weight:
+                opt.compute_gradients(per_example, model.trainable_variables, tape=tape)
+        with pytest.raises(ValueError, match="last batch must have at least one row per rank"):
+            opt.compute_gradients(per_example, model.trainable_variables, tape=tape)
+    finally:
+        replicas.install(None)

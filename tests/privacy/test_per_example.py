@@ -62,6 +62,13 @@ CASES = {
         layers.Conv2D(1, 3, padding="same", dilation_rate=2, activation="elu")]), (3, 7, 6, 5)),
     "conv1d": (lambda: Sequential([layers.Conv1D(4, 3, padding="causal", activation="tanh"),
                                       layers.Conv1D(2, 2, strides=2)]), (3, 9, 2)),
+    "conv2d_transpose": (lambda: Sequential([
+        layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh"),
+        layers.Conv2DTranspose(2, (2, 3), padding="valid")]), (3, 4, 5, 2)),
+    "depthwise_conv2d": (lambda: Sequential([
+        layers.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2,
+                               activation="tanh"),
+        layers.DepthwiseConv2D(2, dilation_rate=2, use_bias=False)]), (3, 9, 8, 2)),
     "layer_norm": (lambda: Sequential([layers.Dense(5), layers.LayerNormalization(),
                                           layers.Dense(2)]), (4, 3)),
     "layer_norm_two_axes": (lambda: Sequential([layers.LayerNormalization(axis=(1, 2))]),
@@ -213,3 +220,44 @@ def test_equal_to_opacus_grad_sample_module_for_embedding_layer_norm_and_dense()
     theirs[3] = theirs[3].transpose(0, 2, 1)  # torch's Linear stores Wᵀ
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_transposed_and_depthwise_convolutions_equal_torch_func_vmap_grad():
+    torch = pytest.importorskip("torch")
+    from torch.func import functional_call, grad, vmap
+
+    pf.set_seed(0)
+    up = layers.Conv2DTranspose(3, 3, strides=2)
+    depth = layers.DepthwiseConv2D(2, depth_multiplier=2)
+    model = Sequential([up, depth])
+    x = np.random.default_rng(0).normal(size=(4, 3, 4, 2))
+    model(pf.constant(x[:1]))
+    labels = np.random.default_rng(1).normal(size=(4, 6, 8, 6))
+    with pf.GradientTape():
+        out = model(pf.constant(x))
+        losses = pf.reduce_sum(pf.reshape((out - labels) ** 2, (4, -1)), axis=1)
+        ours = per_example_gradients(losses, model.trainable_variables)
+
+    t_up = torch.nn.ConvTranspose2d(2, 3, 3, stride=2).double()
+    t_depth = torch.nn.Conv2d(3, 6, 2, groups=3).double()
+    with torch.no_grad():  # Keras (kh, kw, out, in) and (kh, kw, C, M) into torch's layouts
+        t_up.weight.copy_(torch.from_numpy(up.kernel.numpy().transpose(3, 2, 0, 1)))
+        t_up.bias.copy_(torch.from_numpy(up.bias.numpy()))
+        t_depth.weight.copy_(torch.from_numpy(
+            depth.kernel.numpy().reshape(2, 2, 6).transpose(2, 0, 1)[:, None]))
+        t_depth.bias.copy_(torch.from_numpy(depth.bias.numpy()))
+    net = torch.nn.Sequential(t_up, t_depth)
+    params = {k: v.detach() for k, v in net.named_parameters()}
+
+    def loss(p, xi, yi):
+        out = functional_call(net, p, (xi[None],))
+        return ((out - yi[None]) ** 2).sum()
+
+    theirs = vmap(grad(loss), in_dims=(None, 0, 0))(
+        params, torch.from_numpy(x.transpose(0, 3, 1, 2)),
+        torch.from_numpy(labels.transpose(0, 3, 1, 2)))
+    expected = [theirs["0.weight"].numpy().transpose(0, 3, 4, 2, 1), theirs["0.bias"].numpy(),
+                theirs["1.weight"].numpy()[:, :, 0].transpose(0, 2, 3, 1).reshape(4, 2, 2, 3, 2),
+                theirs["1.bias"].numpy()]
+    for a, b in zip(ours, expected):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)

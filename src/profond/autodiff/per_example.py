@@ -9,6 +9,9 @@ sum over the batch is left out (the idea of Opacus's "grad samples", Goodfellow 
 - dense ŷ = g(b + X W), with G = ∂L/∂ŷ ⊙ g'(ŷ):   gᵢ(W) = Xᵢᵀ Gᵢ,   gᵢ(b) = Σ_t Gᵢ,t
   (Xᵢ one example's rows: a vector, or its T time steps, whose contributions add up);
 - convolution as im2col + GEMM, y = cols(X) W:     gᵢ(W) = cols(Xᵢ)ᵀ Gᵢ, summed over pixels;
+- transposed convolution (its adjoint, X ↦ col2im(X Wᵀ)): gᵢ(W) = cols(Gᵢ)ᵀ Xᵢ, roles swapped;
+- depthwise convolution, y[o, c, m] = Σ_u X[o·s + u·d, c] W[u, c, m]:
+                                       gᵢ(W)[u, c, m] = Σ_o Xᵢ[o·s + u·d, c] Gᵢ[o, c, m];
 - embedding y = W[idsᵢ]:                           gᵢ(W) = ∂Lᵢ/∂y scattered back to rows idsᵢ;
 - a weight broadcast against the batch, y = x ⊙ W or x + W (layer-norm γ, β, a bias):
   gᵢ(W) = ∂Lᵢ/∂y ⊙ x (or ∂Lᵢ/∂y), summed over the axes where W was broadcast, except the batch.
@@ -65,9 +68,9 @@ def _no_rule(fn, x, why):
     return ValueError(
         f"per_example_gradients: cannot compute per-example gradients of {_name(x)} (shape "
         f"{x.shape}) through the op {type(fn).__name__}: {why}. Supported: Dense, Conv1D/2D, "
-        "Embedding, LayerNormalization, LSTM and GRU (once profond.privacy is imported) and "
-        "weights added or multiplied elementwise; BatchNormalization mixes examples (use "
-        "LayerNormalization).")
+        "Conv2DTranspose, DepthwiseConv2D, Embedding, LayerNormalization, LSTM and GRU (once "
+        "profond.privacy is imported) and weights added or multiplied elementwise; "
+        "BatchNormalization mixes examples (use LayerNormalization).")
 
 
 def per_example_gradients(losses, variables):

@@ -30,6 +30,8 @@ NOTE (speed):
   scattering with col2im. Same numbers, kh·kw·F values moved per pixel instead of kh·kw·C.
 """
 
+import math
+
 from profond.autodiff.function import Function
 from profond.backend import array_module, threads
 from profond.backend import jit as _jit
@@ -241,18 +243,25 @@ class Conv2D(Function):
         """Example n's gradients (see ``profond.autodiff.per_example``), with G = ∂L/∂y ⊙ g'(y):
         gₙ(W) = im2col(xₙ)ᵀ Gₙ (one (kh·kw·C, F) GEMM per image, batched), gₙ(b) = Σ_pixels Gₙ."""
         g = activation_grad_array(self, gy, self.activation)
-        n, f = g.shape[0], g.shape[-1]
         if i == 2:
             return g.sum(axis=(1, 2))
-        x, w = self.inputs[0].data, self.inputs[1]
-        out = array_module(g).empty((n,) + tuple(w.shape), g.dtype)
-        step = max(1, self.geo.chunk(array_module(g), w.size // f + f))
-        for s in range(0, n, step):  # a few images at a time: im2col's copy stays small
-            cols = self.geo.im2col(x[s:s + step])
-            cols = cols.reshape(-1, self.geo.ho * self.geo.wo, cols.shape[-1])
-            gw = cols.transpose(0, 2, 1) @ g[s:s + step].reshape(cols.shape[0], -1, f)
-            out[s:s + step] = gw.reshape((-1,) + tuple(w.shape))
-        return out
+        return _filter_grad_per_example(self.geo, self.inputs[0].data, g, self.inputs[1].shape)
+
+
+def _filter_grad_per_example(geo, x, g, w_shape):
+    """gₙ(W) = im2col(xₙ)ᵀ gₙ for each image n: Conv2DFilterGrad without the sum over the batch,
+    (N,) + ``w_shape``; x is shaped like the convolution's input, g like its output."""
+    w_shape = tuple(w_shape)
+    n, f = g.shape[0], g.shape[-1]
+    xp = array_module(g)
+    out = xp.empty((n,) + w_shape, xp.result_type(x, g))
+    step = max(1, geo.chunk(xp, math.prod(w_shape) // f + f))
+    for s in range(0, n, step):  # a few images at a time: im2col's copy stays small
+        cols = geo.im2col(x[s:s + step])
+        cols = cols.reshape(-1, geo.ho * geo.wo, cols.shape[-1])
+        gw = cols.transpose(0, 2, 1) @ g[s:s + step].reshape(cols.shape[0], -1, f)
+        out[s:s + step] = gw.reshape((-1,) + w_shape)
+    return out
 
 
 class Conv2DInputGrad(Function):
@@ -284,6 +293,15 @@ class Conv2DInputGrad(Function):
         g_gy = Conv2D(self.geo)(ggx, w) if self.needs_input_grad[0] else None
         g_w = Conv2DFilterGrad(self.geo, w.shape)(ggx, gy) if self.needs_input_grad[1] else None
         return g_gy, g_w
+
+    def per_example(self, ggx, i):
+        """Example n's kernel gradient when this op is a layer (``Conv2DTranspose``: y = the
+        transposed convolution of x by W): as in ``backward``, the filter gradient with the
+        roles swapped, gₙ(W) = im2col(∂L/∂yₙ)ᵀ xₙ, without the sum over the batch."""
+        if i != 1:
+            raise ValueError("Conv2DInputGrad: per-example gradients are of the kernel "
+                             f"(input 1). Received: input {i}")
+        return _filter_grad_per_example(self.geo, ggx, self.inputs[0].data, self.inputs[1].shape)
 
 
 class Conv2DFilterGrad(Function):

@@ -46,6 +46,23 @@ class Depthwise(Function):
         gw = DepthwiseFilterGrad(self.geo, w.shape)(x, gy) if self.needs_input_grad[1] else None
         return gx, gw
 
+    def per_example(self, gy, i):
+        """Example n's kernel gradient (see ``profond.autodiff.per_example``): the filter
+        gradient's sum without the batch, gₙ(W)[u, c, m] = Σ_o xₙ[o·s + u·d, c] · gyₙ[o, c, m]."""
+        if i != 1:
+            raise ValueError("Depthwise: per-example gradients are of the kernel (input 1). "
+                             f"Received: input {i}")
+        g, xp = self.geo, array_module(gy)
+        w_shape = tuple(self.inputs[1].shape)
+        c, m = w_shape[-2:]
+        x_pad = g.pad(self.inputs[0].data)
+        n = gy.shape[0]
+        gy = gy.reshape(n, -1, c, m)
+        out = xp.empty((n, g.taps, c, m), dtype=gy.dtype)
+        for k, (_, idx) in enumerate(g.offsets()):
+            out[:, k] = xp.einsum("npc,npcm->ncm", x_pad[idx].reshape(n, -1, c), gy)
+        return out.reshape((n,) + w_shape)
+
 
 class DepthwiseInputGrad(Function):
     """∂L/∂x: each offset's view of x receives Σ_m gy[…, c, m] · W[u, c, m]."""

@@ -1,8 +1,9 @@
 """``profond.privacy``: differential privacy. DP-SGD (Abadi et al. 2016) with TF Privacy's names:
 optimizers that clip each example's gradient and add Gaussian noise (``DPKerasSGDOptimizer`` …,
 per-example gradients from the engine: ``per_example_gradients``), the (ε, δ) budget from
-Google's ``dp-accounting`` (RDP or PLD: ``compute_epsilon``) and callbacks that log it and stop
-at a target (``PrivacyAccountant``, ``EpsilonStopping``)."""
+Google's ``dp-accounting`` (RDP or PLD: ``compute_epsilon``), Poisson-sampled batches
+(``poisson_batches``) and callbacks that log ε and stop at a target (``PrivacyAccountant``,
+``EpsilonStopping``)."""
 
 from profond._names import missing_name
 from profond.autodiff.per_example import per_example_gradients
@@ -15,10 +16,11 @@ from profond.privacy.optimizers import (
     DPKerasSGDOptimizer,
     make_keras_optimizer_class,
 )
+from profond.privacy.sampling import poisson_batches
 
 __all__ = ["DPKerasAdagradOptimizer", "DPKerasAdamOptimizer", "DPKerasSGDOptimizer",
            "EpsilonStopping", "PrivacyAccountant", "compute_epsilon", "make_keras_optimizer_class",
-           "per_example_gradients"]
+           "per_example_gradients", "poisson_batches"]
 
 
 def __getattr__(name):

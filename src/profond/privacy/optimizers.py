@@ -16,7 +16,16 @@ the update made on every k-th call; the accountant counts the steps, of k·B exa
 
 Sampling. ``fit`` with ``shuffle=True`` draws fixed-size batches from a shuffled epoch; the
 accountant (``PrivacyAccountant``, ``compute_epsilon``) treats them as Poisson sampling at rate
-q = B / n, the usual approximation (TF Privacy's and Opacus's tutorials make it too).
+q = B / n, the usual approximation (TF Privacy's and Opacus's tutorials make it too). For the
+exact assumption, train on ``profond.privacy.poisson_batches`` (batches of random size) and give
+``expected_batch_size`` = q·n: step 3 then divides by q·n instead of the drawn size, as Opacus
+does (see ``profond.privacy.sampling`` for why).
+
+Data parallelism. Under ``profond.distribute.MultiWorkerMirroredStrategy`` (``fit`` or
+``strategy.run``) each rank clips the gradients of its own slice of the batch, rank 0 alone adds
+the noise, and the sum over the ranks is divided by the examples of all of them (or by
+``expected_batch_size``): N ranks take the step of one process with the same seed (see
+``_share``). The noise is drawn once per step, so σ keeps its meaning and ε is unchanged.
 
 The loss must give one value per example (``reduction="none"``, as TF Privacy asks), and no
 layer may mix examples (BatchNormalization in training): both are refused with a clear error.
@@ -38,6 +47,7 @@ from profond import random as _random
 from profond.autodiff.engine import grad
 from profond.autodiff.per_example import per_example_gradients
 from profond.autodiff.tape import GradientTape
+from profond.backend import replicas
 from profond.registry import register_serializable
 from profond.utils.packing import unpack_x_y_sample_weight
 
@@ -75,11 +85,13 @@ def make_keras_optimizer_class(cls):
             noise_multiplier: σ > 0, the noise's standard deviation over C.
             num_microbatches: None (each example clipped alone) or m dividing the batch size.
             gradient_accumulation_steps: k ≥ 1 batches per step (a step of k·B examples).
+            expected_batch_size: None (divide by the batch's size) or q·n, the divisor for
+                Poisson-sampled batches (``poisson_batches``); keyword only.
             *args, **kwargs: {cls.__name__}'s arguments (``learning_rate`` …).
         """
 
         def __init__(self, l2_norm_clip, noise_multiplier, num_microbatches=None,
-                     gradient_accumulation_steps=1, *args, **kwargs):
+                     gradient_accumulation_steps=1, *args, expected_batch_size=None, **kwargs):
             where = type(self).__name__
             self.l2_norm_clip = _positive(l2_norm_clip, "l2_norm_clip", where)
             self.noise_multiplier = _positive(noise_multiplier, "noise_multiplier", where)
@@ -88,6 +100,16 @@ def make_keras_optimizer_class(cls):
             self.num_microbatches = num_microbatches
             self.gradient_accumulation_steps = _count(
                 gradient_accumulation_steps, "gradient_accumulation_steps", where)
+            if expected_batch_size is not None:
+                expected_batch_size = _positive(expected_batch_size, "expected_batch_size", where)
+                if num_microbatches is not None or self.gradient_accumulation_steps > 1:
+                    raise ValueError(
+                        f"{where}: expected_batch_size (Poisson-sampled batches of random size) "
+                        "clips each example alone, one batch per step. Received: "
+                        f"expected_batch_size={expected_batch_size}, num_microbatches="
+                        f"{num_microbatches}, gradient_accumulation_steps="
+                        f"{gradient_accumulation_steps}")
+            self.expected_batch_size = expected_batch_size
             self._lot = None  # [clipped sums, clipped gradients counted, batches seen]
             self._private = None  # the gradients the last private computation returned
             self._checked_models = set()
@@ -122,18 +144,27 @@ def make_keras_optimizer_class(cls):
                     f"{getattr(losses, 'shape', None)}")
             batch = losses.shape[0]
             m = self.num_microbatches or batch
-            if batch % m:
-                raise ValueError(f"{where}: Expected a batch size divisible by num_microbatches"
-                                 f"={m}. Received: a batch of {batch} examples")
-            per = per_example_gradients(losses, var_list)
-            if m != batch:  # each microbatch's mean gradient is what gets clipped
-                per = [g.reshape((m, batch // m) + g.shape[1:]).mean(axis=1) for g in per]
-            flat = [g.reshape(m, -1) for g in per]
-            norms = numpy.sqrt(sum(numpy.einsum("ij,ij->i", f, f) for f in flat))
-            # NOTE: C / max(‖g‖, C) is min(1, C/‖g‖) without dividing by a zero norm.
-            scale = (self.l2_norm_clip / numpy.maximum(norms, self.l2_norm_clip)).astype(
-                flat[0].dtype if flat else "float32")
-            sums = [(scale @ f).reshape(v.shape) for v, f in zip(var_list, flat)]
+            if batch == 0 and self.expected_batch_size is None:
+                raise ValueError(f"{where}: Received an empty batch. Batches of random size "
+                                 "(Poisson sampling) need expected_batch_size=q·n")
+            if batch == 0:  # an empty Poisson batch: the step adds noise alone
+                sums = [numpy.zeros(v.shape, numpy.dtype(v.dtype)) for v in var_list]
+            else:
+                if batch % m:
+                    raise ValueError(f"{where}: Expected a batch size divisible by num_microbatches"
+                                     f"={m}. Received: a batch of {batch} examples")
+                per = per_example_gradients(losses, var_list)
+                if m != batch:  # each microbatch's mean gradient is what gets clipped
+                    per = [g.reshape((m, batch // m) + g.shape[1:]).mean(axis=1) for g in per]
+                flat = [g.reshape(m, -1) for g in per]
+                norms = numpy.sqrt(sum(numpy.einsum("ij,ij->i", f, f) for f in flat))
+                # NOTE: C / max(‖g‖, C) is min(1, C/‖g‖) without dividing by a zero norm.
+                scale = (self.l2_norm_clip / numpy.maximum(norms, self.l2_norm_clip)).astype(
+                    flat[0].dtype if flat else "float32")
+                sums = [(scale @ f).reshape(v.shape) for v, f in zip(var_list, flat)]
+            group = replicas.group()
+            if group is not None and group.size > 1 and not group.replica_weight():
+                sums, m = [numpy.zeros_like(a) for a in sums], 0  # a copied row: no example
             if self._lot is not None:
                 sums = [a + s for a, s in zip(self._lot[0], sums)]
                 m += self._lot[1]
@@ -142,14 +173,42 @@ def make_keras_optimizer_class(cls):
                 self._lot = [sums, m, calls]
                 return None
             self._lot = None
+            share, noised = 1.0, True  # this process's part of the step (see _share)
+            if group is not None and group.size > 1:
+                m, share, noised = self._share(group, m)
+            if self.expected_batch_size is not None:
+                m = self.expected_batch_size
             rng, std = _random.generator(), self.noise_multiplier * self.l2_norm_clip
             for j, (v, total) in enumerate(zip(var_list, sums)):
-                total += rng.normal(0.0, std, size=v.shape).astype(total.dtype)
-                total /= m
+                noise = rng.normal(0.0, std, size=v.shape).astype(total.dtype)
+                if noised:
+                    total += noise
+                if share:
+                    total /= m * share
+                else:  # a rank given no example of this batch hands zeros
+                    total *= 0.0
                 if extra is not None and extra[j] is not None:
                     total += extra[j].data
             self._private = sums
             return sums
+
+        def _share(self, group, count):
+            """Data parallelism (``MultiWorkerMirroredStrategy``): each rank clipped its own
+            examples, sum S_r; ``apply_gradients`` then adds c_r·g_r over the ranks (c_r =
+            ``group.replica_weight()``). For the step of one process on the whole batch,
+            (Σ_r S_r + N) / m, rank r hands g_r = (S_r + [r = 0]·N) / (m·c_r): the noise N is
+            added once, by rank 0 (every rank draws it, so their random streams stay equal), and
+            m is the examples of all ranks (one all-reduce). Returns (m, c_r, adds the noise)."""
+            total = int(group.sum_over_replicas(numpy.array([count], dtype="int64"))[0])
+            share = group.replica_weight()
+            if count and not share:  # accumulated examples, then a batch with none for it
+                raise ValueError(
+                    f"{type(self).__name__}: with gradient_accumulation_steps="
+                    f"{self.gradient_accumulation_steps} on {group.size} ranks, the lot's last "
+                    f"batch must have at least one row per rank. Received: a last batch that "
+                    f"gives rank {group.rank} no row (choose a batch size and a number of "
+                    f"examples whose last batch has at least {group.size} rows)")
+            return total, share, group.rank == 0
 
         def apply_gradients(self, grads_and_vars):
             pairs = list(grads_and_vars)
@@ -183,6 +242,8 @@ def make_keras_optimizer_class(cls):
             grads = self._private_gradients(losses, variables, extra)
             if grads is not None:
                 self.apply_gradients(zip(grads, variables))
+            if losses.shape[0] == 0:  # an empty Poisson batch: nothing to measure
+                return model.get_metrics_result()
             mean = float(losses.data.mean()) + (float(penalty.data) if penalty is not None else 0)
             model._loss_tracker.update_state(mean, sample_weight=losses.shape[0])
             return model.compute_metrics(x, y, y_pred, sample_weight)
@@ -210,7 +271,8 @@ def make_keras_optimizer_class(cls):
             config.update(l2_norm_clip=self.l2_norm_clip,
                           noise_multiplier=self.noise_multiplier,
                           num_microbatches=self.num_microbatches,
-                          gradient_accumulation_steps=self.gradient_accumulation_steps)
+                          gradient_accumulation_steps=self.gradient_accumulation_steps,
+                          expected_batch_size=self.expected_batch_size)
             return config
 
     DPOptimizerClass.__name__ = DPOptimizerClass.__qualname__ = f"DPKeras{cls.__name__}Optimizer"
