@@ -265,10 +265,13 @@ class MultiWorkerMirroredStrategy(Strategy):
             self._summing = False
 
     def reduce(self, reduce_op, value, axis):
-        """Sum or average a per-rank value over the ranks (and along ``axis`` first)."""
+        """Sum or average a per-rank value over the ranks (and along ``axis`` first), added in
+        float64; the result keeps a floating value's dtype (float32 for anything else)."""
         op = _reduce_op(reduce_op)
-        data = numpy.asarray(value.numpy() if hasattr(value, "numpy") else value,
-                             dtype=numpy.float64)
+        raw = value.numpy() if hasattr(value, "numpy") else value
+        kind = getattr(raw, "dtype", None)
+        dtype = kind if kind is not None and numpy.dtype(kind).kind == "f" else numpy.float32
+        data = numpy.asarray(raw, dtype=numpy.float64)
         count = 1.0
         if axis is not None:
             count = float(data.shape[axis]) if data.ndim else 1.0
@@ -279,7 +282,7 @@ class MultiWorkerMirroredStrategy(Strategy):
                              else self.size)
         from profond.autodiff.tensor import convert_to_tensor
 
-        return convert_to_tensor(numpy.asarray(total, dtype=numpy.float32))
+        return convert_to_tensor(numpy.asarray(total, dtype=dtype))
 
     def experimental_distribute_dataset(self, dataset, options=None):
         """Each global batch of ``dataset``, cut to this rank's slice."""
