@@ -24,8 +24,12 @@ training vs test images (the best one can hope) and for an untrained generator (
     python examples/dcgan_fashion_mnist.py --way subclass        # full run (10,000 samples scored)
     python examples/dcgan_fashion_mnist.py --way loop --quick    # 2,000 images, small nets (CI)
 
-On this project's 2-core CPU one full-size step costs ~6 s (batch 64), so the full run (60,000
-images, 25 epochs) takes days here; ``--quick`` checks the whole pipeline in minutes. Quick runs
+On this project's 2-core CPU one full-size step costs 0.6–0.76 s (batch 64), so an epoch of the
+60,000 images takes about 12 minutes and the 25-epoch default run five hours; ``--quick``
+checks the whole pipeline in minutes. A 3-epoch run (``--epochs 3``, seed 0, 44 min) scored
+10,000 samples: mean top-class probability 0.728 (the issue asks ≥ 0.85), every class between
+5.2 % and 14.1 % (≥ 4 %), Fréchet distance 10.54 against 176.91 for the untrained generator
+(ratio 0.060, under 1/5) and 0.08 for the training set. Quick runs
 (126 steps, seed 0; Fréchet distance generated / untrained generator, lower is better):
 subclass 0.20 (mean top-class probability 0.53), loop 0.47 (0.27). The loop updates both
 networks from one forward pass (simultaneous steps); the subclass updates D, then G against the
