@@ -16,6 +16,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--case", required=True)
     parser.add_argument("--mpi", action="store_true")
+    parser.add_argument("--out", default=None, help="a folder for each rank's error message")
     args = parser.parse_args()
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     rng = np.random.default_rng(0)
@@ -26,7 +27,13 @@ def main():
         layers.insert(0, L.Input((4,)))
     model = tf.keras.Sequential(layers)
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(x, y, batch_size=1 if args.case == "batch" else 8, epochs=1, verbose=0)
+    try:
+        model.fit(x, y, batch_size=1 if args.case == "batch" else 8, epochs=1, verbose=0)
+    except Exception as error:  # the ranks' tracebacks interleave in one pipe: keep each whole
+        if args.out:
+            with open(f"{args.out}/rank{strategy.rank}.txt", "w") as f:
+                f.write(str(error))
+        raise
     print(f"rank {strategy.rank}: trained")
 
 

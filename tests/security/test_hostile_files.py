@@ -214,7 +214,10 @@ def problems_of(run):
         found.append(f"refused a valid file: {result.get('error')} {result.get('message')}")
     elif result.get("same") is False:
         found.append("loaded a valid file with different values")
-    if result.get("cpu_s", 0) > MAX_CPU_S:
+    # A valid file is loaded whole (the 12k-layer one builds 12,000 layers: 1.2 s quiet, 2.2 s
+    # seen on a loaded CI machine); a refusal must come within the budget itself.
+    limit = MAX_CPU_S if expect in ("reject", "display") else 1.5 * MAX_CPU_S
+    if result.get("cpu_s", 0) > limit:
         found.append(f"took {result['cpu_s']:.2f} s of CPU")
     if result.get("rss_mb", 0) > MAX_RSS_MB:
         found.append(f"peaked at {result['rss_mb']:.0f} MB")
