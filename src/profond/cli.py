@@ -346,11 +346,11 @@ def _field(mapping, key, default="?"):
 def launch_command(args):
     """``profond launch -n 2 train.py``: ``mpiexec -n 2 python train.py`` with this Python (the
     venv's MPI first: the ``mpi`` extra installs the mpich wheels beside it)."""
-    import shutil
     import subprocess
 
-    here = os.path.dirname(sys.executable)
-    mpiexec = shutil.which("mpiexec", path=here) or shutil.which("mpiexec")
+    from profond.distribute.mpi import find_mpiexec
+
+    mpiexec = find_mpiexec()
     if mpiexec is None:
         raise CommandError("profond launch needs MPI's mpiexec: pip install 'profond[mpi]' "
                            "(mpi4py and the mpich wheels)")

@@ -4,17 +4,17 @@ global batches, in ``fit`` and in a custom loop; a failing rank stops the others
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from profond.distribute.mpi import find_mpiexec
+
 pytest.importorskip("mpi4py")
 HERE = pathlib.Path(__file__).parent
-MPIEXEC = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or \
-    shutil.which("mpiexec")
+MPIEXEC = find_mpiexec()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (make test installs the "
                                  "mpich wheels with the mpi extra)")]

@@ -5,7 +5,6 @@ the MPI run equal to the simulated one, and bad input."""
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 import profond as tf
+from profond.distribute.mpi import find_mpiexec
 from profond.federated import FedAvg, FedProx, iid_split
 
 HERE = pathlib.Path(__file__).parent
@@ -163,8 +163,7 @@ def test_bad_arguments_are_named():
         FedAvg(model).fit(X, Y, CLIENTS, rounds=0)
 
 
-MPIEXEC = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or \
-    shutil.which("mpiexec")
+MPIEXEC = find_mpiexec()
 
 
 @pytest.mark.slow

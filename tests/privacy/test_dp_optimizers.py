@@ -20,27 +20,6 @@ pytest.importorskip("dp_accounting")
 PER_EXAMPLE = dict(from_logits=True, reduction="none")
 
 
-@pytest.fixture
-def float64():
-    before = pf.backend.floatx()
-    pf.backend.set_floatx("float64")
-    yield
-    pf.backend.set_floatx(before)
-
-
-def _data(n=64, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6))
-    y = (x[:, 0] + x[:, 1] > 0).astype("int64") + (x[:, 2] > 1)
-    return x, y
-
-
-def _model(seed=0):
-    pf.set_seed(seed)
-    return Sequential([layers.Input((6,)), layers.Dense(8, activation="tanh"),
-                       layers.Dense(3)])
-
-
 def _by_hand(model, x, y, clip, sigma, micro, state):
     """The DP-SGD gradient from one-example backward passes and the replayed noise."""
     loss_fn = losses.SparseCategoricalCrossentropy(**PER_EXAMPLE)
@@ -65,9 +44,9 @@ def _by_hand(model, x, y, clip, sigma, micro, state):
 
 
 @pytest.mark.parametrize("micro", [None, 4])
-def test_the_step_clips_each_example_adds_noise_and_averages(float64, micro):
-    x, y = _data(16)
-    model = _model()
+def test_the_step_clips_each_example_adds_noise_and_averages(float64, micro, make_data, make_model):
+    x, y = make_data(16)
+    model = make_model()
     model(pf.constant(x[:1]))
     opt = DPKerasSGDOptimizer(l2_norm_clip=0.3, noise_multiplier=0.7, num_microbatches=micro,
                               learning_rate=0.1)
@@ -86,9 +65,9 @@ def test_the_step_clips_each_example_adds_noise_and_averages(float64, micro):
         np.testing.assert_allclose(v.numpy(), b - 0.1 * e, atol=1e-12)
 
 
-def test_fit_learns_and_logs_epsilon_each_epoch_in_history():
-    x, y = _data(256)
-    model = _model()
+def test_fit_learns_and_logs_epsilon_each_epoch_in_history(make_data, make_model):
+    x, y = make_data(256)
+    model = make_model()
     model.compile(optimizer=DPKerasSGDOptimizer(1.0, 0.8, learning_rate=0.5),
                   loss=losses.SparseCategoricalCrossentropy(**PER_EXAMPLE), metrics=["accuracy"])
     history = model.fit(x, y, batch_size=32, epochs=4, verbose=0,
@@ -99,8 +78,8 @@ def test_fit_learns_and_logs_epsilon_each_epoch_in_history():
     np.testing.assert_allclose(history.history["epsilon"], expected, rtol=1e-12)
 
 
-def test_adam_variant_with_a_weight_penalty_trains_in_fit():
-    x, y = _data(128)
+def test_adam_variant_with_a_weight_penalty_trains_in_fit(make_data):
+    x, y = make_data(128)
     pf.set_seed(0)
     model = Sequential([layers.Input((6,)),
                         layers.Dense(8, activation="tanh", kernel_regularizer="l2"),
@@ -112,9 +91,9 @@ def test_adam_variant_with_a_weight_penalty_trains_in_fit():
     assert int(model.optimizer.iterations) == 20
 
 
-def test_a_gradient_tape_loop_with_minimize():
-    x, y = _data(128)
-    model = _model()
+def test_a_gradient_tape_loop_with_minimize(make_data, make_model):
+    x, y = make_data(128)
+    model = make_model()
     opt = DPKerasSGDOptimizer(l2_norm_clip=1.0, noise_multiplier=0.5, learning_rate=0.5)
     loss_fn = losses.SparseCategoricalCrossentropy(**PER_EXAMPLE)
     first = float(pf.reduce_mean(loss_fn(y, model(pf.constant(x)))))
@@ -129,9 +108,9 @@ def test_a_gradient_tape_loop_with_minimize():
     assert int(opt.iterations) == 12
 
 
-def test_epsilon_stopping_stops_before_passing_the_target():
-    x, y = _data(256)
-    model = _model()
+def test_epsilon_stopping_stops_before_passing_the_target(make_data, make_model):
+    x, y = make_data(256)
+    model = make_model()
     model.compile(optimizer=DPKerasSGDOptimizer(1.0, 1.0, learning_rate=0.1),
                   loss=losses.SparseCategoricalCrossentropy(**PER_EXAMPLE))
     stop = EpsilonStopping(3.0, 256, 32)
@@ -147,9 +126,9 @@ def test_epsilon_stopping_stops_before_passing_the_target():
                   callbacks=[EpsilonStopping(0.01, 256, 32)])
 
 
-def test_plain_gradients_are_refused_so_a_step_is_never_silently_not_private():
-    model = _model()
-    x, y = _data(8)
+def test_plain_gradients_are_refused_so_a_step_is_never_silently_not_private(make_data, make_model):
+    model = make_model()
+    x, y = make_data(8)
     opt = DPKerasSGDOptimizer(1.0, 1.0)
     with pf.GradientTape() as tape:
         loss = pf.reduce_mean(losses.sparse_categorical_crossentropy(
@@ -172,26 +151,26 @@ def test_bad_arguments_are_named(kwargs, message):
         DPKerasSGDOptimizer(**kwargs)
 
 
-def test_a_loss_that_is_not_per_example_is_refused_in_fit():
-    x, y = _data(32)
-    model = _model()
+def test_a_loss_that_is_not_per_example_is_refused_in_fit(make_data, make_model):
+    x, y = make_data(32)
+    model = make_model()
     model.compile(optimizer=DPKerasSGDOptimizer(1.0, 1.0),
                   loss=losses.SparseCategoricalCrossentropy(from_logits=True))
     with pytest.raises(ValueError, match=r"Expected one loss per example.*reduction='none'"):
         model.fit(x, y, batch_size=8, epochs=1, verbose=0)
 
 
-def test_microbatches_must_divide_the_batch():
-    x, y = _data(30)
-    model = _model()
+def test_microbatches_must_divide_the_batch(make_data, make_model):
+    x, y = make_data(30)
+    model = make_model()
     model.compile(optimizer=DPKerasSGDOptimizer(1.0, 1.0, num_microbatches=4),
                   loss=losses.SparseCategoricalCrossentropy(**PER_EXAMPLE))
     with pytest.raises(ValueError, match=r"divisible by num_microbatches=4.*10 examples"):
         model.fit(x, y, batch_size=10, epochs=1, verbose=0)
 
 
-def test_batch_normalization_is_refused_naming_the_layer():
-    x, y = _data(32)
+def test_batch_normalization_is_refused_naming_the_layer(make_data):
+    x, y = make_data(32)
     pf.set_seed(0)
     model = Sequential([layers.Input((6,)), layers.Dense(8),
                         layers.BatchNormalization(name="bn"), layers.Dense(3)])
@@ -207,7 +186,7 @@ def test_batch_normalization_is_refused_naming_the_layer():
     assert int(model.optimizer.iterations) == 4
 
 
-def test_callbacks_name_bad_input():
+def test_callbacks_name_bad_input(make_data, make_model):
     with pytest.raises(ValueError, match=r"PrivacyAccountant: Expected batch_size <= "
                                          r"num_examples=10.*batch_size=20"):
         PrivacyAccountant(10, 20)
@@ -216,8 +195,8 @@ def test_callbacks_name_bad_input():
     with pytest.raises(ValueError, match=r"EpsilonStopping: Expected target_epsilon > 0.*"
                                          r"target_epsilon=-1"):
         EpsilonStopping(-1, 100, 10)
-    x, y = _data(32)
-    model = _model()
+    x, y = make_data(32)
+    model = make_model()
     model.compile(optimizer=optimizers.SGD(), loss="sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match="is not a DP optimizer"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[PrivacyAccountant(32, 8)])
@@ -233,12 +212,12 @@ def test_config_round_trip():
     assert isinstance(again, optimizers.SGD)
 
 
-def test_gradient_accumulation_makes_one_step_of_the_whole_lot(float64):
-    x, y = _data(16)
+def test_gradient_accumulation_makes_one_step_of_the_whole_lot(float64, make_data, make_model):
+    x, y = make_data(16)
     loss_fn = losses.SparseCategoricalCrossentropy(**PER_EXAMPLE)
     weights = []
     for k, batch in ((1, 16), (4, 4)):
-        model = _model()
+        model = make_model()
         model(pf.constant(x[:1]))
         opt = DPKerasSGDOptimizer(0.3, 0.7, None, k, learning_rate=0.1, momentum=0.5)
         pf.set_seed(5)
@@ -256,9 +235,9 @@ def test_gradient_accumulation_makes_one_step_of_the_whole_lot(float64):
         DPKerasSGDOptimizer(1.0, 1.0, gradient_accumulation_steps=0)
 
 
-def test_a_saved_model_keeps_its_dp_optimizer_and_its_step_count(tmp_path):
-    x, y = _data(32)
-    model = _model()
+def test_a_saved_model_keeps_its_dp_optimizer_and_its_step_count(tmp_path, make_data, make_model):
+    x, y = make_data(32)
+    model = make_model()
     model.compile(optimizer=DPKerasAdamOptimizer(1.0, 1.2, None, 2, learning_rate=0.01),
                   loss=losses.SparseCategoricalCrossentropy(**PER_EXAMPLE))
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
@@ -286,11 +265,12 @@ class _FakeRank1:
         return array + self.other
 
 
-def test_a_rank_other_than_0_adds_no_noise_and_divides_by_all_examples(float64):
+def test_a_rank_other_than_0_adds_no_noise_and_divides_by_all_examples(
+        float64, make_data, make_model):
     from profond.backend import replicas
 
-    x, y = _data(8)
-    model = _model()
+    x, y = make_data(8)
+    model = make_model()
     model(pf.constant(x[:1]))
     loss_fn = losses.SparseCategoricalCrossentropy(**PER_EXAMPLE)
     opt = DPKerasSGDOptimizer(0.3, 5.0, gradient_accumulation_steps=2, learning_rate=0.1)

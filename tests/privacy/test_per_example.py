@@ -9,13 +9,7 @@ import profond as pf
 from profond.keras import Model, Sequential, layers
 from profond.privacy import per_example_gradients
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    before = pf.backend.floatx()
-    pf.backend.set_floatx("float64")
-    yield
-    pf.backend.set_floatx(before)
+pytestmark = pytest.mark.usefixtures("float64")  # (conftest.py): exact comparisons
 
 
 def _losses(model, x, y):

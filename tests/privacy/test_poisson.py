@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import profond as pf
-from profond.keras import Sequential, layers, losses
+from profond.keras import losses
 from profond.privacy import (
     DPKerasSGDOptimizer,
     EpsilonStopping,
@@ -18,27 +18,6 @@ from profond.privacy import (
 pytest.importorskip("dp_accounting")
 
 PER_EXAMPLE = dict(from_logits=True, reduction="none")
-
-
-@pytest.fixture
-def float64():
-    before = pf.backend.floatx()
-    pf.backend.set_floatx("float64")
-    yield
-    pf.backend.set_floatx(before)
-
-
-def _data(n=64, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6))
-    y = (x[:, 0] + x[:, 1] > 0).astype("int64") + (x[:, 2] > 1)
-    return x, y
-
-
-def _model(seed=0):
-    pf.set_seed(seed)
-    return Sequential([layers.Input((6,)), layers.Dense(8, activation="tanh"),
-                       layers.Dense(3)])
 
 
 def test_each_example_joins_each_batch_with_probability_q():
@@ -59,8 +38,8 @@ def test_each_example_joins_each_batch_with_probability_q():
     assert len(set(sizes)) > 5
 
 
-def test_epochs_differ_a_seed_repeats_them_and_an_epoch_is_one_over_q_steps():
-    x, y = _data(50)
+def test_epochs_differ_a_seed_repeats_them_and_an_epoch_is_one_over_q_steps(make_data):
+    x, y = make_data(50)
     data = poisson_batches(x, y, sampling_rate=0.3, seed=7)
     first = [b for _, b in data.as_numpy_iterator()]
     second = [b for _, b in data.as_numpy_iterator()]
@@ -88,9 +67,10 @@ def _clipped_sum(model, x, y, clip):
     return total
 
 
-def test_the_step_divides_by_the_expected_batch_size_not_the_drawn_one(float64):
-    x, y = _data(64)
-    model = _model()
+def test_the_step_divides_by_the_expected_batch_size_not_the_drawn_one(
+        float64, make_data, make_model):
+    x, y = make_data(64)
+    model = make_model()
     model(pf.constant(x[:1]))
     q = 0.2
     opt = DPKerasSGDOptimizer(0.4, 0.9, learning_rate=0.1, expected_batch_size=q * 64)
@@ -119,11 +99,11 @@ def test_the_step_divides_by_the_expected_batch_size_not_the_drawn_one(float64):
 
 
 @pytest.mark.filterwarnings("ignore:Full backward hook")  # Opacus's hooks on an input tensor
-def test_equal_to_opacus_dp_optimizer_with_expected_batch_size(float64):
+def test_equal_to_opacus_dp_optimizer_with_expected_batch_size(float64, make_data, make_model):
     torch = pytest.importorskip("torch")
     opacus = pytest.importorskip("opacus")
-    x, y = _data(64, seed=2)
-    model = _model(1)
+    x, y = make_data(64, seed=2)
+    model = make_model(1)
     model(pf.constant(x[:1]))
     xb, yb = next(poisson_batches(x, y, sampling_rate=0.25, seed=4).as_numpy_iterator())
     expected_batch = 16.0
@@ -159,9 +139,9 @@ def test_equal_to_opacus_dp_optimizer_with_expected_batch_size(float64):
     assert max(np.abs(a).max() for a in ours) > 1e-3
 
 
-def test_fit_on_poisson_batches_logs_the_exact_epsilon():
-    x, y = _data(256)
-    model = _model()
+def test_fit_on_poisson_batches_logs_the_exact_epsilon(make_data, make_model):
+    x, y = make_data(256)
+    model = make_model()
     model.compile(optimizer=DPKerasSGDOptimizer(1.0, 0.8, learning_rate=0.5,
                                                 expected_batch_size=32),
                   loss=losses.SparseCategoricalCrossentropy(**PER_EXAMPLE), metrics=["accuracy"])
@@ -179,8 +159,8 @@ def test_fit_on_poisson_batches_logs_the_exact_epsilon():
     assert DPKerasSGDOptimizer.from_config(config).expected_batch_size == 32
 
 
-def test_bad_input_is_named():
-    x, y = _data(10)
+def test_bad_input_is_named(make_data, make_model):
+    x, y = make_data(10)
     for rate in (0, 1.5, -0.1, float("nan"), True, "0.1"):
         with pytest.raises(ValueError, match="poisson_batches.*sampling_rate"):
             poisson_batches(x, y, sampling_rate=rate)
@@ -199,7 +179,7 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="batch_size=12.5"):
         PrivacyAccountant(100, 12.5)  # fixed-size batches are whole
     assert PrivacyAccountant(100, 12.5, sampling="poisson").sampling_rate == 0.125
-    model = _model()
+    model = make_model()
     model.compile(optimizer=DPKerasSGDOptimizer(1.0, 1.0), loss=losses.
                   SparseCategoricalCrossentropy(**PER_EXAMPLE))
     data = poisson_batches(x, y, sampling_rate=0.5, seed=0)

@@ -47,6 +47,8 @@ MPI comes from the ``mpi`` extra (``mpi4py`` and the ``mpich`` wheels): ``profon
 train.py`` runs ``mpiexec -n 2 python train.py``. When one rank fails, MPI stops the others.
 """
 
+import os
+import shutil
 import sys
 
 import numpy
@@ -67,6 +69,13 @@ def _world():
             "mpich wheels), then run the script with `profond launch -n 2 train.py` or "
             f"`mpiexec -n 2 python train.py`. ({error})") from None
     return MPI, MPI.COMM_WORLD
+
+
+def find_mpiexec():
+    """MPI's ``mpiexec``: the one beside this Python first (the ``mpi`` extra installs the mpich
+    wheels into the environment), else the first on ``PATH``; None when there is none."""
+    here = os.path.dirname(sys.executable)
+    return shutil.which("mpiexec", path=here) or shutil.which("mpiexec")
 
 
 class MultiWorkerMirroredStrategy(Strategy):
@@ -276,9 +285,9 @@ class MultiWorkerMirroredStrategy(Strategy):
         if axis is not None:
             count = float(data.shape[axis]) if data.ndim else 1.0
             data = data.sum(axis=axis)
-        total = self.comm.allreduce(data, op=self._mpi.SUM)
+        total = self.sum_over_replicas(data)
         if op is ReduceOp.MEAN:
-            total = total / (self.comm.allreduce(count, op=self._mpi.SUM) if axis is not None
+            total = total / (float(self.sum_over_replicas(count)) if axis is not None
                              else self.size)
         from profond.autodiff.tensor import convert_to_tensor
 

@@ -449,18 +449,6 @@ def activate_inplace(y, activation):
     return y
 
 
-def activation_grad_array(fn, gy, activation):
-    """``through_activation`` on raw arrays (first order only)."""
-    if activation is None:
-        return gy
-    y = fn.output().data
-    if activation == "relu":
-        return gy * (y > 0)
-    if activation == "sigmoid":
-        return gy * y * (1 - y)
-    return gy * (1 - y * y)
-
-
 def through_activation(fn, gy, activation):
     """G = ∂L/∂ŷ ⊙ g'(ŷ), with g' read from the op's output ŷ: relu → ŷ > 0, sigmoid → ŷ(1 − ŷ),
     tanh → 1 − ŷ²."""
@@ -512,7 +500,7 @@ class Dense(Function):
     def per_example(self, gy, i):
         """Example n's gradients (see ``profond.autodiff.per_example``): gₙ(W) = Xₙᵀ Gₙ and
         gₙ(b) = Σ_t Gₙ,t, with Xₙ the example's (T, n_in) rows (T = 1 for a flat input)."""
-        g = activation_grad_array(self, gy, self.activation)
+        g = through_activation(self, Tensor._wrap(gy), self.activation).data
         n = g.shape[0]
         g = g.reshape(n, -1, g.shape[-1])
         if i == 2:

@@ -61,19 +61,20 @@ class Transpose(Function):
     def forward(self, x):
         return x.transpose(self.perm)
 
-    def backward(self, gy):
+    def inverse(self):
+        """The permutation that undoes ``perm``."""
         inv = [0] * len(self.perm)
         for i, p in enumerate(self.perm):
             inv[p] = i
-        return transpose(gy, inv)
+        return inv
+
+    def backward(self, gy):
+        return transpose(gy, self.inverse())
 
     weight_view = True
 
     def per_example_view(self, g):
-        inv = [0] * len(self.perm)
-        for i, p in enumerate(self.perm):
-            inv[p] = i
-        return g.transpose([0] + [1 + a for a in inv])
+        return g.transpose([0] + [1 + a for a in self.inverse()])
 
 
 def sum_to(x, shape):
