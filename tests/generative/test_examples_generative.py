@@ -87,7 +87,16 @@ def _run(args, cwd):
 @pytest.mark.slow
 @pytest.mark.parametrize("way", ["loop", "subclass"])
 def test_dcgan_quick_run_scores_better_than_an_untrained_generator(way, tmp_path):
-    out = _run([str(EXAMPLES / "dcgan_fashion_mnist.py"), "--quick", "--way", way], tmp_path)
+    args = [str(EXAMPLES / "dcgan_fashion_mnist.py"), "--quick", "--way", way]
+    if way == "subclass":  # stopped after 2 of the 4 epochs, then run again: it goes on
+        first = _run([*args, "--epochs", "2", "--checkpoint-dir", "ck", "--watch", "100"],
+                     tmp_path)
+        assert re.findall(r"epoch (\d): mean top-class probability", first) == ["1", "2"]
+        args += ["--checkpoint-dir", "ck"]
+    out = _run(args, tmp_path)
+    if way == "subclass":
+        assert "(2 epoch(s) done)" in out and "epochs 3–4 on 2000 images" in out, out
+        assert "Epoch 1/4" not in out and "Epoch 3/4" in out, out
     accuracy = float(re.search(r"test accuracy ([\d.]+)", out).group(1))
     top = float(re.search(r"mean top-class probability ([\d.]+)", out).group(1))
     fd, best, worst = map(float, re.search(

@@ -68,6 +68,28 @@ def test_manager_saves_keeps_and_resumes_exactly(tmp_path):
     assert manager2.checkpoints == [str(tmp_path / "ckpt-4"), str(tmp_path / "ckpt-10")]
 
 
+def make_pair(seed):
+    """A GAN's layout: two networks of different shapes, each with its own optimizer."""
+    pf.random.set_seed(seed)
+    g = pf.models.Sequential([pf.layers.Input(shape=(3,)), pf.layers.Dense(4), pf.layers.Dense(3)])
+    d = pf.models.Sequential([pf.layers.Input(shape=(3,)), pf.layers.Dense(1)])
+    return g, d, pf.optimizers.Adam(0.05), pf.optimizers.Adam(0.01)
+
+
+def test_unbuilt_optimizers_are_built_on_their_own_networks(tmp_path):
+    g, d, g_opt2, d_opt = make_pair(0)
+    step(g, g_opt2)
+    step(d, d_opt)
+    # the discriminator's optimizer listed first: building it on the first model would fail
+    path = train.Checkpoint(d_opt=d_opt, g=g, d=d, g_opt=g_opt2).write(tmp_path / "gan")
+    g2, d2, g_opt3, d_opt3 = make_pair(5)
+    train.Checkpoint(d_opt=d_opt3, g=g2, d=d2, g_opt=g_opt3).restore(path).assert_consumed()
+    assert [v.shape for v in d_opt3.variables] == [v.shape for v in d_opt.variables]
+    for a, b in zip(g_opt3.variables + d_opt3.variables, g_opt2.variables + d_opt.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert step(g2, g_opt3) == step(g, g_opt2) and step(d2, d_opt3) == step(d, d_opt)
+
+
 def test_save_write_and_partial_restore(tmp_path):
     model, optimizer = make()
     step(model, optimizer)

@@ -16,6 +16,7 @@ No pickle, atomic writes. The directory's ``checkpoint.json`` remembers the late
 >>> ...; manager.save()                                                         # doctest: +SKIP
 """
 
+import copy
 import json
 import os
 import re
@@ -205,7 +206,7 @@ class Checkpoint:
                     "it has no variables to restore into. Build it first (call it on a batch, "
                     "or model.build(input_shape)), then restore."
                 )
-        self._build_optimizers(matched)
+        self._build_optimizers(matched, chunks)
         plan = []
         for name in matched:  # check everything first ...
             variables = _variables_of(name, self._objects[name])
@@ -218,22 +219,38 @@ class Checkpoint:
             self, matched=matched, unused=[n for n in chunks if n not in self._objects],
             missing=[n for n in self._objects if n not in chunks])
 
-    def _build_optimizers(self, names):
-        """Make the slots of an unbuilt optimizer among ``names`` (on the checkpoint's model),
-        so that they can be loaded."""
+    def _build_optimizers(self, names, chunks):
+        """Make the slots of an unbuilt optimizer among ``names``, so that they can be loaded:
+        on the checkpoint's model whose variables give slots of the saved shapes (with a
+        generator and a discriminator, each optimizer finds its own network)."""
         models = [o for o in self._objects.values()
                   if hasattr(o, "trainable_variables") and not _is_optimizer(o)]
         for name in names:
             obj = self._objects[name]
-            if _is_optimizer(obj) and not getattr(obj, "built", True):
-                if not models:
-                    raise ValueError(
-                        f"Checkpoint.restore: the optimizer `{name}` has not been built yet and "
-                        "the checkpoint holds no model to build it on. Add the model "
-                        "(Checkpoint(model=..., optimizer=...)) or call "
-                        "optimizer.build(model.trainable_variables) first."
-                    )
-                obj.build(models[0].trainable_variables)
+            if not _is_optimizer(obj) or getattr(obj, "built", True):
+                continue
+            if not models:
+                raise ValueError(
+                    f"Checkpoint.restore: the optimizer `{name}` has not been built yet and "
+                    "the checkpoint holds no model to build it on. Add the model "
+                    "(Checkpoint(model=..., optimizer=...)) or call "
+                    "optimizer.build(model.trainable_variables) first."
+                )
+            obj.build(_model_for(obj, models, chunks[name]).trainable_variables)
+
+
+def _model_for(optimizer, models, saved):
+    """The first of ``models`` on which ``optimizer`` makes slots of the shapes in ``saved``
+    (or the first model, whose mismatch ``restore`` then reports)."""
+    for model in models if len(models) > 1 else []:
+        scratch = copy.deepcopy(optimizer)
+        scratch.build(model.trainable_variables)
+        try:
+            assign_variables(scratch.variables, saved, "optimizer variables", check_only=True)
+        except FileFormatError:
+            continue
+        return model
+    return models[0]
 
 
 class _Keyed:
