@@ -40,3 +40,22 @@ def test_freed_pages_are_reused_instead_of_faulted_in_again():
 def test_does_nothing_without_glibc(monkeypatch):
     monkeypatch.setattr(memory, "_glibc", lambda: None)
     assert memory.keep_freed_memory() is False
+
+
+
+@pytest.mark.parametrize("setting, calls", [("1", 1), ("0", 0)])
+def test_a_tape_step_keeps_freed_memory_unless_told_not_to(setting, calls, monkeypatch):
+    import numpy as np
+
+    import profond as pf
+
+    called = []
+    monkeypatch.setattr(memory, "keep_freed_memory", lambda: called.append(True))
+    monkeypatch.setitem(memory._state, "kept", False)
+    monkeypatch.setenv("PROFOND_KEEP_MEMORY", setting)
+    x = pf.Variable(np.ones((4, 4), np.float32))
+    for _ in range(3):  # once for the whole run
+        with pf.GradientTape() as tape:
+            y = pf.reduce_sum(x * x)
+        tape.gradient(y, x)
+    assert len(called) == calls

@@ -23,7 +23,7 @@ import weakref
 from profond.autodiff.engine import _as_list, run_backward
 from profond.autodiff.mode import _state, next_tick, set_grad_enabled
 from profond.autodiff.tensor import Tensor, Variable
-from profond.backend import array_module
+from profond.backend import array_module, memory
 
 _local = threading.local()
 
@@ -206,6 +206,7 @@ class GradientTape:
         or zeros with ``unconnected_gradients="zero"``). A non-scalar target is summed first (or
         weighted by ``output_gradients``), as in TensorFlow.
         """
+        memory.for_training()  # the custom loop's step: freed arrays stay for the next one
         mode = _unconnected_mode(unconnected_gradients)
         flat, pack = _flatten(sources)
         outs = _flatten(target)[0]

@@ -11,11 +11,16 @@ PyTorch avoids it with its allocator; NumPy uses the C library's, whose threshol
 up to 256 MB of free heap are kept rather than returned. The process's resident memory then
 stays near its peak instead of shrinking between steps. Only glibc (Linux) has these settings;
 elsewhere the function does nothing and returns False.
+
+Training calls ``for_training()``: ``fit``, ``train_on_batch`` and ``GradientTape.gradient``
+(the custom loop's step; a small GPT's step took 290-370 ms without it, 190-200 ms with it).
+``PROFOND_KEEP_MEMORY=0`` leaves glibc's defaults.
 """
 
 import ctypes
 import ctypes.util
 import functools
+import os
 import sys
 
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
@@ -45,3 +50,13 @@ def keep_freed_memory():
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
                 and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def for_training():
+    """``keep_freed_memory()`` once, when training starts, unless ``PROFOND_KEEP_MEMORY=0``."""
+    if not _state["kept"] and os.environ.get("PROFOND_KEEP_MEMORY", "1") != "0":
+        _state["kept"] = True
+        keep_freed_memory()
+
+
+_state = {"kept": False}

@@ -21,7 +21,6 @@ metrics are updated without recording any graph.
 """
 
 import math
-import os
 import warnings
 
 import numpy
@@ -31,8 +30,7 @@ from profond import backend
 from profond.autodiff.mode import no_grad
 from profond.autodiff.tape import GradientTape
 from profond.autodiff.tensor import Tensor
-from profond.backend import replicas
-from profond.backend.memory import keep_freed_memory
+from profond.backend import memory, replicas
 from profond.callbacks.base import Callback, CallbackList, History
 from profond.callbacks.progbar import ProgbarLogger
 from profond.layers.base import _flatten, _map
@@ -478,8 +476,7 @@ class Trainer:
         resident memory stays near its peak), unless ``PROFOND_KEEP_MEMORY=0``.
         """
         self._assert_compiled()
-        if os.environ.get("PROFOND_KEEP_MEMORY", "1") != "0":
-            keep_freed_memory()
+        memory.for_training()
         _check_x(x, "fit")
         verbose = _check_verbose(verbose, "fit")
         batch_size = check.positive_int("batch_size", batch_size, "fit", allow_none=True)
@@ -669,6 +666,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns the loss (and metrics)."""
         self._assert_compiled()
+        memory.for_training()
         x, y, sample_weight = self._arrays(x, y, sample_weight, "train_on_batch")
         if class_weight is not None:
             self._check_class_weight(class_weight, y, "train_on_batch")
