@@ -571,3 +571,37 @@ def test_fused_core_gradients_of_first_and_second_order():
                                                          pf.constant(v)).numpy(),
                                _AttentionCore(0.4, keep)(pf.constant(q), pf.constant(k),
                                                          pf.constant(v)).numpy(), atol=1e-14)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("keep", [None, "causal", "per_example"])
+def test_fused_core_split_over_the_workers_equals_the_composed_ops(workers, keep, monkeypatch):
+    from profond.backend import threads
+    from profond.layers.attention import _AttentionCore
+
+    rng = np.random.default_rng(9)
+    q, k, v = (rng.standard_normal((4, 4, 64, 16)) for _ in range(3))  # 16 slices of 64 × 64
+    if keep == "causal":
+        keep = np.tril(np.ones((64, 64), bool))
+    elif keep == "per_example":
+        keep = rng.random((4, 1, 64, 64)) < 0.7
+    gy = rng.standard_normal((4, 4, 64, 16))
+    chunks, parallel_for = [], threads.parallel_for
+    monkeypatch.setattr(threads, "parallel_for",
+                        lambda fn, n, per: chunks.append(-(-n // per)) or parallel_for(fn, n, per))
+    old = threads._state["workers"]
+    threads.set_num_workers(workers)
+    try:
+        results = []
+        for fused in (True, False):
+            core = _AttentionCore(0.25, keep)
+            qv, kv, vv = pf.Variable(q), pf.Variable(k), pf.Variable(v)
+            with pf.GradientTape() as tape:
+                out = core(qv, kv, vv) if fused else core.composed(qv, kv, vv)
+                loss = pf.reduce_sum(out * gy)
+            results.append([out.numpy()] + [g.numpy() for g in tape.gradient(loss, [qv, kv, vv])])
+    finally:
+        threads.set_num_workers(old)
+    assert len(chunks) == 2 and min(chunks) >= 2  # forward and backward, each split
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

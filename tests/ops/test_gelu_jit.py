@@ -51,3 +51,19 @@ def test_kernels_equal_the_numpy_form_and_torch(dtype):
     (out * torch.from_numpy(w)).sum().backward()
     np.testing.assert_allclose(y, out.detach().numpy(), atol=tol, rtol=tol)
     np.testing.assert_allclose(g, xt.grad.numpy(), atol=tol, rtol=tol)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_large_arrays_split_over_the_workers_give_the_same_values(workers):
+    from profond.backend import threads
+
+    x = (np.random.default_rng(2).standard_normal((300, 700)) * 3).astype("float32")
+    old = threads._state["workers"]
+    threads.set_num_workers(workers)
+    try:
+        y, g, _ = _gelu_and_grad(x, True)  # 210,000 values: four chunks
+    finally:
+        threads.set_num_workers(old)
+    y0, g0, _ = _gelu_and_grad(x, False)
+    np.testing.assert_allclose(y, y0, atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(g, g0, atol=1e-6, rtol=1e-6)

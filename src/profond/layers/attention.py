@@ -22,6 +22,7 @@ from profond import _validation as check
 from profond import backend, constraints, initializers, ops, regularizers
 from profond.autodiff.function import FusedFunction
 from profond.autodiff.tensor import Tensor
+from profond.backend import threads
 from profond.layers.base import Layer
 from profond.layers.core import _serialize
 from profond.registry import register_serializable
@@ -224,6 +225,12 @@ class AdditiveAttention(Attention):
         return config
 
 
+def _slices_per_chunk(n, per_slice):
+    """(batch, head) slices per chunk on the workers: all n when the scores are small (a pool
+    dispatch costs ~30 µs), else ``threads.chunk_size``'s."""
+    return n if n * per_slice < 1 << 16 else threads.chunk_size(n, per_slice)
+
+
 class _AttentionCore(FusedFunction):
     """O = softmax(mask(c Q Kᵀ)) V for Q (…, Tq, d), K (…, Tk, d), V (…, Tk, d_v), c a scale
     and ``keep`` (booleans broadcasting to (…, Tq, Tk), or None): masked scores become −10⁹.
@@ -245,18 +252,63 @@ class _AttentionCore(FusedFunction):
         xp = backend.array_module(q)
         q = xp.multiply(q, q.dtype.type(self.scale))  # a contiguous copy, scaled as Keras does
         k, v = xp.ascontiguousarray(k), xp.ascontiguousarray(v)
-        s = q @ xp.swapaxes(k, -1, -2)
-        if self.keep is not None:
-            xp.copyto(s, s.dtype.type(_large_negative(s.dtype)), where=~self.keep)
+        lead = xp.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        if xp is not numpy or q.shape[:-2] != lead or k.shape[:-2] != lead or \
+                v.shape[:-2] != lead or q.ndim < 3:
+            p = self._probabilities(q, xp.swapaxes(k, -1, -2), self.keep)
+            self.saved = (q, k, v, p)
+            return p @ v
+        # the (batch, heads) slices split over backend.threads's workers
+        q3, k3, v3 = (a.reshape((-1,) + a.shape[-2:]) for a in (q, k, v))
+        n, tq, tk = q3.shape[0], q3.shape[1], k3.shape[1]
+        keep = None if self.keep is None else numpy.broadcast_to(
+            self.keep, lead + (tq, tk)).reshape(n, tq, tk)
+        p = numpy.empty((n, tq, tk), q.dtype)
+        out = numpy.empty((n, tq, v3.shape[-1]), numpy.result_type(q, v))
+
+        def attend(a, b):
+            p[a:b] = self._probabilities(q3[a:b], numpy.swapaxes(k3[a:b], -1, -2),
+                                         None if keep is None else keep[a:b])
+            numpy.matmul(p[a:b], v3[a:b], out=out[a:b])
+
+        threads.parallel_for(attend, n, _slices_per_chunk(n, tq * tk))
+        self.saved = (q, k, v, p.reshape(lead + (tq, tk)))
+        return out.reshape(lead + out.shape[1:])
+
+    @staticmethod
+    def _probabilities(q, k_t, keep):
+        """P = softmax(mask(Q Kᵀ)) over the last axis (Q already scaled)."""
+        s = q @ k_t
+        if keep is not None:
+            backend.array_module(s).copyto(s, s.dtype.type(_large_negative(s.dtype)),
+                                           where=~keep)
         s -= s.max(axis=-1, keepdims=True)
-        p = xp.exp(s, out=s)
+        p = backend.array_module(s).exp(s, out=s)
         p /= p.sum(axis=-1, keepdims=True)
-        self.saved = (q, k, v, p)
-        return p @ v
+        return p
 
     def backward_arrays(self, gy):
         xp = backend.array_module(gy)
         q, k, v, p = self.saved
+        if xp is not numpy or p.ndim < 3 or gy.shape[:-2] != p.shape[:-2]:
+            return self._backward_part(gy, q, k, v, p)
+        shapes = [a.shape for a in (q, k, v)]
+        gy3, q3, k3, v3, p3 = (a.reshape((-1,) + a.shape[-2:]) for a in (gy, q, k, v, p))
+        grads = [None if not need else numpy.empty(a.shape, numpy.result_type(a, gy))
+                 for need, a in zip(self.needs_input_grad, (q3, k3, v3))]
+
+        def part(a, b):
+            for g, got in zip(grads, self._backward_part(gy3[a:b], q3[a:b], k3[a:b], v3[a:b],
+                                                         p3[a:b])):
+                if g is not None:
+                    g[a:b] = got
+
+        n = p3.shape[0]
+        threads.parallel_for(part, n, _slices_per_chunk(n, p3.shape[1] * p3.shape[2]))
+        return tuple(None if g is None else g.reshape(shape) for g, shape in zip(grads, shapes))
+
+    def _backward_part(self, gy, q, k, v, p):
+        xp = backend.array_module(gy)
         gv = xp.swapaxes(p, -1, -2) @ gy if self.needs_input_grad[2] else None
         gs = gy @ xp.swapaxes(v, -1, -2)  # ∂L/∂P, then ∂L/∂S in place
         gs -= (gs * p).sum(axis=-1, keepdims=True)

@@ -10,6 +10,7 @@ import numpy
 from profond.autodiff.function import Function
 from profond.autodiff.tensor import Tensor
 from profond.backend import array_module
+from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
 
 
@@ -66,6 +67,31 @@ class GetItem(Function):
         return out
 
 
+def _import_scatter_kernels():
+    from profond.ops import scatter_jit
+
+    return scatter_jit
+
+
+def _add_rows(out, index, gy):
+    """out[ids] += gy by the compiled row loop, for ids an integer array picking rows of out (an
+    embedding's lookup) whose values are all in range; False (nothing done) otherwise."""
+    ids = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+    if not (isinstance(ids, numpy.ndarray) and ids.dtype.kind in "iu" and ids.size and
+            out.ndim >= 1 and gy.shape == ids.shape + out.shape[1:]):
+        return False
+    kernels = _jit.kernels(_import_scatter_kernels, out, gy)
+    n = out.shape[0]
+    if kernels is None or ids.min() < -n or ids.max() >= n:
+        return False  # np.add.at then raises NumPy's IndexError
+    ids = ids.reshape(-1)
+    if ids.min() < 0:
+        ids = numpy.where(ids < 0, ids + n, ids)
+    kernels.add_rows(out.reshape(n, -1), ids.astype(numpy.intp, copy=False),
+                     numpy.ascontiguousarray(gy).reshape(ids.size, -1))
+    return True
+
+
 class ScatterAdd(Function):
     """y = zeros(shape); y[index] += x  (the transpose of ``x[index]``)."""
 
@@ -77,7 +103,7 @@ class ScatterAdd(Function):
         out = xp.zeros(self.shape, dtype=gy.dtype)
         if _is_basic(self.index):
             out[self.index] = gy  # a basic index never repeats an element
-        else:
+        elif not _add_rows(out, self.index, gy):
             xp.add.at(out, self.index, gy)
         return out
 
