@@ -2,6 +2,8 @@
 images run on worker threads (``profond.backend.threads``), and the stride-1 convolutions with
 fewer output than input channels that expand gy instead of x (``_Geometry.narrow``)."""
 
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -334,3 +336,26 @@ def test_conv2d_transpose_matches_torch_with_either_col2im(col2im_backend, dtype
     gradcheck(lambda x, w: conv2d(x, w, 2, "same"), [rng.standard_normal((2, 7, 6, 3)),
                                                      rng.standard_normal((3, 3, 3, 2))])
 
+
+
+STEER_ALL = """
+import numpy, scipy.linalg  # SciPy's wheel loads its own OpenBLAS beside NumPy's
+from threadpoolctl import threadpool_info, threadpool_limits
+from profond.backend import threads
+threadpool_limits(2)  # as on a 2-core machine, whatever this one has
+threads.set_num_workers(2)
+blas = lambda: sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+before, inside = blas(), []
+threads.parallel_for(lambda a, b: inside.append(blas()), 4, 1)
+print(len(before), before == blas(), all(counts == [1] * len(before) for counts in inside))
+"""
+
+
+def test_every_blas_library_is_held_at_one_thread_inside_the_chunks():
+    pytest.importorskip("scipy")
+    pytest.importorskip("threadpoolctl")
+    out = subprocess.run([sys.executable, "-c", STEER_ALL], capture_output=True, text=True,
+                         check=True).stdout.split()
+    if out[0] == "1":
+        pytest.skip("this SciPy uses NumPy's BLAS: one library only")
+    assert out[1:] == ["True", "True"]  # one thread each inside, as before afterwards

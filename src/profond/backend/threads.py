@@ -71,27 +71,50 @@ def set_num_workers(n):
             _state["pool"] = None
 
 
+class _Blas:
+    """Every BLAS library in the process, steered together: NumPy's, and SciPy's own copy when
+    SciPy is imported (its wheel ships a second OpenBLAS). threadpoolctl lists them in no fixed
+    order; steering only the first one could leave NumPy's, the one the kernels call, with two
+    threads inside each chunk and spinning on the other core between GEMMs."""
+
+    def __init__(self, libs):
+        self.libs = libs
+
+    @property
+    def num_threads(self):
+        return max(lib.num_threads for lib in self.libs)
+
+    def counts(self):
+        return [lib.num_threads for lib in self.libs]
+
+    def set_counts(self, counts):
+        for lib, n in zip(self.libs, counts):
+            lib.set_num_threads(n)
+
+
 def _blas_controller():
-    """threadpoolctl's handle on NumPy's BLAS (False when there is none we can steer)."""
+    """threadpoolctl's handle on the process's BLAS libraries (False when there is none we can
+    steer)."""
     if _state["blas"] is None:
         try:
             import numpy  # noqa: F401 - threadpoolctl only sees libraries already loaded
             from threadpoolctl import ThreadpoolController
 
             libs = ThreadpoolController().select(user_api="blas").lib_controllers
-            _state["blas"] = libs[0] if libs else False
+            _state["blas"] = _Blas(libs) if libs else False
         except Exception:  # noqa: BLE001 - no threadpoolctl, or a BLAS it cannot drive
             _state["blas"] = False
         if _state["blas"]:
-            _short_blas_spin(_state["blas"])
+            for lib in _state["blas"].libs:
+                _short_blas_spin(lib)
     return _state["blas"]
 
 
 def _short_blas_spin(blas):
     """OpenBLAS's idle threads wait 2^4 cycles instead of 2^28 (see the module's NOTE)."""
     if getattr(blas, "internal_api", None) != "openblas" or \
-            "OPENBLAS_THREAD_TIMEOUT" in os.environ:
-        return
+            os.environ.get("OPENBLAS_THREAD_TIMEOUT", "4") != "4":
+        return  # another BLAS, or the user's own setting
     try:
         import ctypes
 
@@ -112,8 +135,8 @@ def _enter():
     with _lock:
         if _state["busy"] == 0:
             blas = _state["blas"]
-            _state["blas_threads"] = blas.num_threads
-            blas.set_num_threads(1)
+            _state["blas_threads"] = blas.counts()
+            blas.set_counts([1] * len(blas.libs))
         _state["busy"] += 1
         if _state["pool"] is None:  # the calling thread is the n-th worker
             _state["pool_size"] = num_workers()
@@ -126,7 +149,7 @@ def _leave():
     with _lock:
         _state["busy"] -= 1
         if _state["busy"] == 0:
-            _state["blas"].set_num_threads(_state["blas_threads"])
+            _state["blas"].set_counts(_state["blas_threads"])
 
 
 def chunks(n, per):
