@@ -68,8 +68,8 @@ def _no_rule(fn, x, why):
     return ValueError(
         f"per_example_gradients: cannot compute per-example gradients of {_name(x)} (shape "
         f"{x.shape}) through the op {type(fn).__name__}: {why}. Supported: Dense, Conv1D/2D, "
-        "Conv2DTranspose, DepthwiseConv2D, Embedding, LayerNormalization, LSTM and GRU (once "
-        "profond.privacy is imported) and weights added or multiplied elementwise; "
+        "Conv2DTranspose, DepthwiseConv2D, Embedding, LayerNormalization, SimpleRNN, LSTM "
+        "and GRU (once profond.privacy is imported) and weights added or multiplied elementwise; "
         "BatchNormalization mixes examples (use LayerNormalization).")
 
 

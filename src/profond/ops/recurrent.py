@@ -34,8 +34,8 @@ from profond.backend import array_module, threads
 from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
 from profond.ops.linalg import matmul
-from profond.ops.nn import sigmoid, tanh
-from profond.ops.shape import reshape, split, stack, unstack
+from profond.ops.nn import dense, sigmoid, tanh
+from profond.ops.shape import split, stack, unstack
 
 
 def _import_kernels():
@@ -255,12 +255,10 @@ class GRUGates(FusedFunction):
 
 
 def _project(x, kernel, bias):
-    """x·W + b for every time step at once: (B, T, D) → T tensors of shape (B, k)."""
-    b, t, d = x.shape
-    xw = matmul(reshape(x, (b * t, d)), kernel)
-    if bias is not None:
-        xw = xw + bias
-    return unstack(reshape(xw, (b, t, -1)), axis=1)
+    """x·W + b for every time step at once: (B, T, D) → T tensors of shape (B, k). One Dense op
+    over the 3-D input (one GEMM on the B·T rows), whose per-example rule sums each example's
+    own T rows (DP-SGD through a SimpleRNN)."""
+    return unstack(dense(x, kernel, bias), axis=1)
 
 
 def _run(steps, go_backwards, cell):
