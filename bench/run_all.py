@@ -88,7 +88,8 @@ backend's speed against PyTorch CUDA is not measured here.
         by_module.setdefault(r["module"], []).append(r)
     titles = {"training": "Training", "inference": "Inference", "layers": "Single layers",
               "engine": "The engine alone", "fashion_mnist": "Real data",
-              "language": "Language models", "rl": "Reinforcement learning"}
+              "language": "Language models", "rl": "Reinforcement learning",
+              "privacy": "Private training"}
     body = [head]
     for module, rs in by_module.items():
         doc = " ".join(importlib.import_module(module).__doc__.strip().split("\n\n")[0].split())
@@ -124,11 +125,12 @@ def main(argv=None):
                                         threads=args.threads, quick=args.quick,
                                         log=lambda s: print(s, flush=True)))
     if args.only and args.update and not args.quick:
-        # Measured again: these cases replace their rows of the last full run.
+        # Measured again: these cases replace their rows of the last full run (a case new
+        # since then is added after them).
         stamp = datetime.datetime.now().isoformat(timespec="minutes")
         fresh = {r["case"]: dict(r, remeasured=stamp) for r in results}
         old = json.loads((HERE / "results.json").read_text())
-        results = [fresh.get(r["case"], r) for r in old]
+        results = [fresh.pop(r["case"], r) for r in old] + list(fresh.values())
     if (not args.only or args.update) and not args.quick:
         write_results(results, HERE / "RESULTS.md")
         print(f"wrote {HERE / 'RESULTS.md'}")
