@@ -472,7 +472,7 @@ class Trainer:
         2
 
         Training keeps freed array memory in the process for the next step
-        (``profond.backend.memory.keep_freed_memory``: no fresh zero-filled pages each step;
+        (``profond.backend.memory.for_training``: no fresh zero-filled pages each step;
         resident memory stays near its peak), unless ``PROFOND_KEEP_MEMORY=0``.
         """
         self._assert_compiled()
