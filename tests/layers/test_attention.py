@@ -605,3 +605,22 @@ def test_fused_core_split_over_the_workers_equals_the_composed_ops(workers, keep
     assert len(chunks) == 2 and min(chunks) >= 2  # forward and backward, each split
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_core_with_broadcast_keys_goes_the_whole_way():
+    from profond.layers.attention import _AttentionCore
+
+    rng = np.random.default_rng(10)
+    q, v = rng.standard_normal((4, 4, 64, 16)), rng.standard_normal((4, 4, 64, 16))
+    k = rng.standard_normal((1, 4, 64, 16))  # one set of keys for every example
+    gy = rng.standard_normal((4, 4, 64, 16))
+    results = []
+    for fused in (True, False):
+        core = _AttentionCore(0.25, np.tril(np.ones((64, 64), bool)))
+        qv, kv, vv = pf.Variable(q), pf.Variable(k), pf.Variable(v)
+        with pf.GradientTape() as tape:
+            out = core(qv, kv, vv) if fused else core.composed(qv, kv, vv)
+            loss = pf.reduce_sum(out * gy)
+        results.append([out.numpy()] + [g.numpy() for g in tape.gradient(loss, [qv, kv, vv])])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

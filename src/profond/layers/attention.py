@@ -25,6 +25,7 @@ from profond.autodiff.tensor import Tensor
 from profond.backend import threads
 from profond.layers.base import Layer
 from profond.layers.core import _serialize
+from profond.ops.shape import SumTo
 from profond.registry import register_serializable
 
 
@@ -225,6 +226,14 @@ class AdditiveAttention(Attention):
         return config
 
 
+def _splittable(*arrays):
+    """NumPy arrays of ≥ 3 axes with the same leading (batch, head) axes: the attention core
+    can cut them into slices for the workers (broadcast axes go the whole way instead)."""
+    lead = arrays[0].shape[:-2]
+    return arrays[0].ndim >= 3 and all(type(a) is numpy.ndarray and a.shape[:-2] == lead
+                                       for a in arrays)
+
+
 def _slices_per_chunk(n, per_slice):
     """(batch, head) slices per chunk on the workers: all n when the scores are small (a pool
     dispatch costs ~30 µs), else ``threads.chunk_size``'s."""
@@ -252,13 +261,12 @@ class _AttentionCore(FusedFunction):
         xp = backend.array_module(q)
         q = xp.multiply(q, q.dtype.type(self.scale))  # a contiguous copy, scaled as Keras does
         k, v = xp.ascontiguousarray(k), xp.ascontiguousarray(v)
-        lead = xp.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-        if xp is not numpy or q.shape[:-2] != lead or k.shape[:-2] != lead or \
-                v.shape[:-2] != lead or q.ndim < 3:
+        if not _splittable(q, k, v):
             p = self._probabilities(q, xp.swapaxes(k, -1, -2), self.keep)
             self.saved = (q, k, v, p)
             return p @ v
         # the (batch, heads) slices split over backend.threads's workers
+        lead = q.shape[:-2]
         q3, k3, v3 = (a.reshape((-1,) + a.shape[-2:]) for a in (q, k, v))
         n, tq, tk = q3.shape[0], q3.shape[1], k3.shape[1]
         keep = None if self.keep is None else numpy.broadcast_to(
@@ -288,10 +296,10 @@ class _AttentionCore(FusedFunction):
         return p
 
     def backward_arrays(self, gy):
-        xp = backend.array_module(gy)
         q, k, v, p = self.saved
-        if xp is not numpy or p.ndim < 3 or gy.shape[:-2] != p.shape[:-2]:
-            return self._backward_part(gy, q, k, v, p)
+        if not _splittable(q, k, v, p, gy):  # broadcast axes: their gradients summed back
+            return tuple(g if g is None or g.shape == a.shape else SumTo(a.shape).forward(g)
+                         for g, a in zip(self._backward_part(gy, q, k, v, p), (q, k, v)))
         shapes = [a.shape for a in (q, k, v)]
         gy3, q3, k3, v3, p3 = (a.reshape((-1,) + a.shape[-2:]) for a in (gy, q, k, v, p))
         grads = [None if not need else numpy.empty(a.shape, numpy.result_type(a, gy))
