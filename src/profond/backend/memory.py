@@ -52,11 +52,12 @@ def keep_freed_memory():
                 and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
+_state = {"kept": False}  # for_training() has applied the settings in this process
+
+
 def for_training():
     """``keep_freed_memory()`` once, when training starts, unless ``PROFOND_KEEP_MEMORY=0``."""
     if not _state["kept"] and os.environ.get("PROFOND_KEEP_MEMORY", "1") != "0":
         _state["kept"] = True
         keep_freed_memory()
 
-
-_state = {"kept": False}
