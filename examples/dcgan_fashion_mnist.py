@@ -136,9 +136,10 @@ def train_subclass(generator, discriminator, x, latent_dim, epochs, batch_size, 
     gan = GAN(discriminator, generator, latent_dim)
     gan.compile(d_optimizer=optimizers["d"], g_optimizer=optimizers["g"],
                 d_loss_fn=discriminator_loss, g_loss_fn=generator_loss)
-    callbacks = [tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_epoch_end(e))]
+    callbacks = on_epoch_end and [
+        tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end(epoch))]
     history = gan.fit(x, epochs=epochs, initial_epoch=start_epoch, batch_size=batch_size,
-                      verbose=2, callbacks=callbacks if on_epoch_end else None)
+                      verbose=2, callbacks=callbacks or None)
     return history.history["d_loss"][-1], history.history["g_loss"][-1]
 
 

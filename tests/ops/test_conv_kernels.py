@@ -137,6 +137,9 @@ def test_chunk_size_keeps_chunks_small_and_balanced(workers):
     assert threads.chunk_size(128, 100, budget=1000) == 10  # the budget
     assert threads.chunk_size(8, 1, budget=1000) == 2  # two chunks per worker at least
     assert threads.chunk_size(3, 10**9) == 1
+    # light work: one chunk below SMALL_WORK elements, chunk_size's split from there on
+    assert threads.light_chunk_size(256, threads.SMALL_WORK // 256 - 1) == 256
+    assert threads.light_chunk_size(256, threads.SMALL_WORK // 256) == 64
 
 
 def test_set_num_threads_sets_the_kernel_workers_too():

@@ -60,4 +60,3 @@ def for_training():
     if not _state["kept"] and os.environ.get("PROFOND_KEEP_MEMORY", "1") != "0":
         _state["kept"] = True
         keep_freed_memory()
-

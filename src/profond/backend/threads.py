@@ -166,6 +166,15 @@ def chunk_size(n, per_item, budget=1 << 19):
     return max(min(per, -(-n // (2 * num_workers()))), 1)
 
 
+SMALL_WORK = 1 << 16  # elements: a pool dispatch (~30 µs) costs more than splitting saves
+
+
+def light_chunk_size(n, per_item):
+    """``chunk_size`` for light, elementwise-like work: all n items in one chunk (the calling
+    thread alone) while n · per_item stays under ``SMALL_WORK`` elements."""
+    return n if n * per_item < SMALL_WORK else chunk_size(n, per_item)
+
+
 def _parallel(run_chunk, parts):
     """Run ``run_chunk(a, b)`` on every part: the calling thread takes parts too, and helpers
     still waiting for a core when the parts run out are cancelled rather than waited for."""

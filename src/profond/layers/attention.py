@@ -234,12 +234,6 @@ def _splittable(*arrays):
                                        for a in arrays)
 
 
-def _slices_per_chunk(n, per_slice):
-    """(batch, head) slices per chunk on the workers: all n when the scores are small (a pool
-    dispatch costs ~30 µs), else ``threads.chunk_size``'s."""
-    return n if n * per_slice < 1 << 16 else threads.chunk_size(n, per_slice)
-
-
 class _AttentionCore(FusedFunction):
     """O = softmax(mask(c Q Kᵀ)) V for Q (…, Tq, d), K (…, Tk, d), V (…, Tk, d_v), c a scale
     and ``keep`` (booleans broadcasting to (…, Tq, Tk), or None): masked scores become −10⁹.
@@ -275,23 +269,23 @@ class _AttentionCore(FusedFunction):
         out = numpy.empty((n, tq, v3.shape[-1]), numpy.result_type(q, v))
 
         def attend(a, b):
-            p[a:b] = self._probabilities(q3[a:b], numpy.swapaxes(k3[a:b], -1, -2),
-                                         None if keep is None else keep[a:b])
+            self._probabilities(q3[a:b], numpy.swapaxes(k3[a:b], -1, -2),
+                                None if keep is None else keep[a:b], out=p[a:b])
             numpy.matmul(p[a:b], v3[a:b], out=out[a:b])
 
-        threads.parallel_for(attend, n, _slices_per_chunk(n, tq * tk))
+        threads.parallel_for(attend, n, threads.light_chunk_size(n, tq * tk))
         self.saved = (q, k, v, p.reshape(lead + (tq, tk)))
         return out.reshape(lead + out.shape[1:])
 
     @staticmethod
-    def _probabilities(q, k_t, keep):
-        """P = softmax(mask(Q Kᵀ)) over the last axis (Q already scaled)."""
-        s = q @ k_t
+    def _probabilities(q, k_t, keep, out=None):
+        """P = softmax(mask(Q Kᵀ)) over the last axis (Q already scaled), in ``out`` if given."""
+        xp = backend.array_module(q)
+        s = xp.matmul(q, k_t, out=out)
         if keep is not None:
-            backend.array_module(s).copyto(s, s.dtype.type(_large_negative(s.dtype)),
-                                           where=~keep)
+            xp.copyto(s, s.dtype.type(_large_negative(s.dtype)), where=~keep)
         s -= s.max(axis=-1, keepdims=True)
-        p = backend.array_module(s).exp(s, out=s)
+        p = xp.exp(s, out=s)
         p /= p.sum(axis=-1, keepdims=True)
         return p
 
@@ -312,7 +306,7 @@ class _AttentionCore(FusedFunction):
                     g[a:b] = got
 
         n = p3.shape[0]
-        threads.parallel_for(part, n, _slices_per_chunk(n, p3.shape[1] * p3.shape[2]))
+        threads.parallel_for(part, n, threads.light_chunk_size(n, p3.shape[1] * p3.shape[2]))
         return tuple(None if g is None else g.reshape(shape) for g, shape in zip(grads, shapes))
 
     def _backward_part(self, gy, q, k, v, p):

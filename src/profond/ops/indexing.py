@@ -81,12 +81,12 @@ def _add_rows(out, index, gy):
             out.ndim >= 1 and gy.shape == ids.shape + out.shape[1:]):
         return False
     kernels = _jit.kernels(_import_scatter_kernels, out, gy)
-    n = out.shape[0]
-    if kernels is None or ids.min() < -n or ids.max() >= n:
+    if kernels is None:
+        return False
+    n, low = out.shape[0], ids.min()
+    if low < -n or ids.max() >= n:
         return False  # np.add.at then raises NumPy's IndexError
-    ids = ids.reshape(-1)
-    if ids.min() < 0:
-        ids = numpy.where(ids < 0, ids + n, ids)
+    ids = ids.reshape(-1) if low >= 0 else numpy.where(ids < 0, ids + n, ids).reshape(-1)
     kernels.add_rows(out.reshape(n, -1), ids.astype(numpy.intp, copy=False),
                      numpy.ascontiguousarray(gy).reshape(ids.size, -1))
     return True

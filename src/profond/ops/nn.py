@@ -138,12 +138,6 @@ def _import_gelu_kernels():
     return gelu_jit
 
 
-def _elementwise_chunk(n):
-    """Elements per chunk of an elementwise pass on the workers: all of them below 2¹⁶ (a pool
-    dispatch, ~30 µs, would cost more than it saves), else ``threads.chunk_size``'s."""
-    return n if n < 1 << 16 else threads.chunk_size(n, 1)
-
-
 class Gelu(FusedFunction):
     """GELU(x) = x Φ(x), Φ(x) = ½ (1 + erf(x/√2)) the normal CDF;  ∂y/∂x = Φ(x) + x φ(x),
     φ(x) = e^{−x²/2}/√(2π). One op instead of five: the forward keeps the slope, the backward
@@ -156,7 +150,7 @@ class Gelu(FusedFunction):
             y, slope = numpy.empty_like(flat), numpy.empty_like(flat)
             run = kernels.forward32 if x.dtype == numpy.float32 else kernels.forward64
             threads.parallel_for(lambda a, b: run(flat[a:b], y[a:b], slope[a:b]), flat.size,
-                                 _elementwise_chunk(flat.size))
+                                 threads.light_chunk_size(flat.size, 1))
             self.saved = slope.reshape(x.shape)
             return y.reshape(x.shape)
         xp = array_module(x)
