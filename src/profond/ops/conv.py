@@ -33,11 +33,10 @@ NOTE (speed):
 import math
 
 from profond.autodiff.function import Function
-from profond.autodiff.tensor import Tensor
 from profond.backend import array_module, threads
 from profond.backend import jit as _jit
 from profond.ops._util import as_tensor
-from profond.ops.nn import activate_inplace, through_activation
+from profond.ops.nn import activate_inplace, activation_grad_array, through_activation
 from profond.ops.reduction import reduce_sum
 
 
@@ -243,7 +242,7 @@ class Conv2D(Function):
     def per_example(self, gy, i):
         """Example n's gradients (see ``profond.autodiff.per_example``), with G = ∂L/∂y ⊙ g'(y):
         gₙ(W) = im2col(xₙ)ᵀ Gₙ (one (kh·kw·C, F) GEMM per image, batched), gₙ(b) = Σ_pixels Gₙ."""
-        g = through_activation(self, Tensor._wrap(gy), self.activation).data
+        g = activation_grad_array(self.output().data, gy, self.activation)
         if i == 2:
             return g.sum(axis=(1, 2))
         return _filter_grad_per_example(self.geo, self.inputs[0].data, g, self.inputs[1].shape)

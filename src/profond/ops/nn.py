@@ -18,7 +18,7 @@ from profond.ops._util import as_tensor, normalize_axis
 from profond.ops.elementwise import cast, exp, sqrt, where
 from profond.ops.linalg import matmul
 from profond.ops.reduction import reduce_mean, reduce_sum
-from profond.ops.shape import SumTo, reshape, transpose
+from profond.ops.shape import SumTo, reshape
 
 # --- activations ---------------------------------------------------------------------------------
 
@@ -464,7 +464,22 @@ def through_activation(fn, gy, activation):
     return gy
 
 
-class Dense(Function):
+def activation_grad_array(y, gy, activation):
+    """``through_activation`` on arrays: ∂L/∂ŷ ⊙ g'(ŷ) from the output ŷ (a new array)."""
+    if activation == "relu":
+        return gy * (y > 0)
+    if activation == "sigmoid":
+        return gy * y * (1 - y)
+    if activation == "tanh":
+        return gy * (1 - y * y)
+    return gy
+
+
+def _identity(x):
+    return x
+
+
+class Dense(FusedFunction):
     """The layer of the course in one op: ŷ = g(b + X W) for X of shape (..., n_in).
 
     With G = ∂L/∂ŷ ⊙ g'(ŷ):  ∂L/∂X = G Wᵀ,  ∂L/∂W = Xᵀ G,  ∂L/∂b = Σ_rows G.
@@ -482,26 +497,30 @@ class Dense(Function):
         y = activate_inplace(y, self.activation)
         return y.reshape(x.shape[:-1] + y.shape[-1:]) if x.ndim > 2 else y
 
-    def backward(self, gy):
-        x, w = self.inputs[0], self.inputs[1]
-        g = through_activation(self, gy, self.activation)
-        g2 = reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+    def backward_arrays(self, gy):
+        x, w = self.inputs[0].data, self.inputs[1].data
+        g = activation_grad_array(self.output().data, gy, self.activation)
+        g2 = g.reshape(-1, g.shape[-1])
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = matmul(g2, transpose(w))  # 2-D, as in forward
-            if g.ndim != 2:
-                gx = reshape(gx, x.shape)
+            gx = (g2 @ w.T).reshape(x.shape)  # 2-D, as in forward
         if self.needs_input_grad[1]:
-            x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            gw = matmul(transpose(x2), g2)
+            gw = x.reshape(-1, x.shape[-1]).T @ g2
         if len(self.inputs) > 2 and self.needs_input_grad[2]:
-            gb = reduce_sum(g2, 0)
+            gb = g2.sum(axis=0)
         return gx, gw, gb
+
+    def composed(self, x, w, b=None):
+        y = matmul(reshape(x, (-1, x.shape[-1])) if x.ndim > 2 else x, w)
+        if b is not None:
+            y = y + b
+        y = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}.get(self.activation, _identity)(y)
+        return reshape(y, x.shape[:-1] + y.shape[-1:]) if x.ndim > 2 else y
 
     def per_example(self, gy, i):
         """Example n's gradients (see ``profond.autodiff.per_example``): gₙ(W) = Xₙᵀ Gₙ and
         gₙ(b) = Σ_t Gₙ,t, with Xₙ the example's (T, n_in) rows (T = 1 for a flat input)."""
-        g = through_activation(self, Tensor._wrap(gy), self.activation).data
+        g = activation_grad_array(self.output().data, gy, self.activation)
         n = g.shape[0]
         g = g.reshape(n, -1, g.shape[-1])
         if i == 2:
