@@ -254,3 +254,75 @@ def test_on_batch_hooks_are_aliases_of_the_train_batch_hooks():
     model.fit(np.ones((8, 2), "float32"), np.zeros((8, 1), "float32"), batch_size=2, epochs=2,
               verbose=0, callbacks=[history])
     assert len(history.losses) == 8 and all(isinstance(v, float) for v in history.losses)
+
+
+# --- SwapEMAWeights ----------------------------------------------------------------------------
+def _averaged_model(seed=0):
+    pf.set_seed(seed)
+    model = pf.keras.Sequential([pf.keras.Input((3,)), pf.keras.layers.Dense(2)])
+    model.compile(optimizer=pf.keras.optimizers.SGD(0.3, use_ema=True, ema_momentum=0.6),
+                  loss="mse")
+    return model
+
+
+def test_swap_ema_weights_validates_with_the_averages_and_puts_the_weights_back():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(24, 3)).astype("float32"), rng.normal(size=(24, 2)).astype("float32")
+    seen = []
+
+    class Spy(pf.callbacks.Callback):  # runs after SwapEMAWeights: sees what validation sees
+        def on_test_begin(self, logs=None):
+            seen.append(("test", [w.numpy().copy() for w in self.model.trainable_variables],
+                         [a.numpy().copy() for a in self.model.optimizer._averages]))
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(("epoch", [w.numpy().copy() for w in self.model.trainable_variables],
+                         [a.numpy().copy() for a in self.model.optimizer._averages]))
+
+    plain, swapped = _averaged_model(), _averaged_model()
+    h_plain = plain.fit(x, y, validation_data=(x, y), batch_size=8, epochs=2, shuffle=False,
+                        verbose=0)
+    h_swap = swapped.fit(x, y, validation_data=(x, y), batch_size=8, epochs=2, shuffle=False,
+                         verbose=0, callbacks=[pf.callbacks.SwapEMAWeights(), Spy()])
+    assert h_plain.history["loss"] == h_swap.history["loss"]  # training itself is the same
+    assert h_plain.history["val_loss"] != h_swap.history["val_loss"]
+    for kind, weights, averages in seen:
+        if kind == "test":  # the swap: the model holds W̄, the optimizer W
+            assert not np.array_equal(weights[0], averages[0])
+    # the last epoch's training weights W: back in place at every epoch's end
+    epoch_ends = [s for s in seen if s[0] == "epoch"]
+    tests = [s for s in seen if s[0] == "test"]
+    for (_, w_end, a_end), (_, w_test, a_test) in zip(epoch_ends, tests):
+        np.testing.assert_array_equal(w_end[0], a_test[0])
+        np.testing.assert_array_equal(a_end[0], w_test[0])
+    # validation = evaluate with the final (averaged) weights, which fit gives the model
+    assert swapped.evaluate(x, y, verbose=0) == pytest.approx(h_swap.history["val_loss"][-1])
+
+
+def test_swap_ema_weights_on_epoch_shows_the_averages_to_later_callbacks():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    model = _averaged_model()
+    at_epoch_end = []
+    spy = pf.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: at_epoch_end.append(
+        (model.trainable_variables[0].numpy().copy(),
+         model.optimizer._averages[0].numpy().copy())))
+    model.fit(x, y, batch_size=4, epochs=3, verbose=0,
+              callbacks=[pf.callbacks.SwapEMAWeights(swap_on_epoch=True), spy])
+    # during epochs 1 and 2 the optimizer held W (swapped out), the model W̄ ...
+    for weights, held in at_epoch_end[:-1]:
+        assert not np.array_equal(weights, held)
+    # ... and fit ends with the averaged weights in the model, the averages intact
+    final, average = model.trainable_variables[0].numpy(), model.optimizer._averages[0].numpy()
+    np.testing.assert_array_equal(final, at_epoch_end[-1][0])
+    np.testing.assert_array_equal(final, average)
+
+
+def test_swap_ema_weights_needs_an_optimizer_with_use_ema():
+    model = pf.keras.Sequential([pf.keras.Input((3,)), pf.keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="use_ema=True.*use_ema=False"):
+        model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0,
+                  callbacks=[pf.callbacks.SwapEMAWeights()])
+    with pytest.raises(TypeError, match="swap_on_epoch"):
+        pf.callbacks.SwapEMAWeights(swap_on_epoch="yes")

@@ -25,7 +25,7 @@ HERE = pathlib.Path(__file__).resolve()
 ROOT = HERE.parents[2]
 TF_PYTHON = ROOT / ".venv-compat" / "bin" / "python"
 NAMES = ("mlp_sequential", "mlp_functional", "cnn", "recurrent", "text", "two_inputs", "nested",
-         "masked_sequence")
+         "masked_sequence", "averaged")
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,6 +100,10 @@ def _models(keras):
                           L.Conv1D(3, 3, padding="same"), L.SimpleRNN(4), L.Dense(1)])
     m.compile(optimizer=keras.optimizers.Adagrad(0.1), loss="mse")
     models["masked_sequence"] = (m, padded, rng.normal(size=(16, 1)).astype("float32"))
+
+    m = keras.Sequential([keras.Input((6,)), L.Dense(4, activation="relu"), L.Dense(1)])
+    m.compile(optimizer=keras.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9), loss="mse")
+    models["averaged"] = (m, x, rng.normal(size=(32, 1)).astype("float32"))
     return models
 
 

@@ -373,10 +373,12 @@ CONFIG_CASES = [
     Adadelta(learning_rate=0.9, rho=0.5, epsilon=1e-6, weight_decay=0.01),
     Adam(learning_rate=0.003, beta_1=0.5, beta_2=0.9, epsilon=1e-8, amsgrad=True),
     AdamW(learning_rate=optimizers.schedules.CosineDecay(0.1, 100, alpha=0.1), weight_decay=0.2),
+    SGD(learning_rate=0.1, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=5),
 ]
 
 
-@pytest.mark.parametrize("opt", CONFIG_CASES, ids=lambda o: type(o).__name__)
+@pytest.mark.parametrize("opt", CONFIG_CASES,
+                         ids=lambda o: type(o).__name__ + ("_ema" if o.use_ema else ""))
 def test_config_round_trip(opt):
     config = opt.get_config()
     clone = type(opt).from_config(config)
@@ -417,11 +419,12 @@ def _opt_factories():
         lambda: Adadelta(learning_rate=1.0),
         lambda: Adam(learning_rate=0.01, amsgrad=True),
         lambda: AdamW(learning_rate=optimizers.schedules.ExponentialDecay(0.01, 3, 0.9)),
+        lambda: Adam(learning_rate=0.01, use_ema=True, ema_momentum=0.9),
     ]
 
 
 @pytest.mark.parametrize("make", _opt_factories(), ids=["SGD", "Adagrad", "RMSprop", "Adadelta",
-                                                        "Adam", "AdamW"])
+                                                        "Adam", "AdamW", "Adam_ema"])
 def test_variables_round_trip_resumes_exactly(make):
     """Save the state after 5 steps, load it into a fresh optimizer: the next 5 steps match."""
     rng = np.random.default_rng(6)
@@ -519,3 +522,72 @@ def test_read_only_broadcast_gradients_are_fine():
         w = pf.Variable(np.ones((3, 4), dtype="float32"))
         opt.apply_gradients([(g, w)])
         assert np.all(w.numpy() < 1.0)
+
+
+# --- moving averages of the weights (use_ema) -------------------------------------------------
+def test_ema_follows_keras_step_by_step():
+    """SGD(1.0) on a constant gradient 1 with μ = 0.5, overwriting every 3 steps: the values
+    TensorFlow 2.21's Keras gives (W̄ = W at the first step; at step 3, W ← W̄)."""
+    v = pf.Variable([1.0])
+    opt = SGD(1.0, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=3)
+    seen = []
+    for _ in range(4):
+        opt.apply_gradients([(pf.constant([1.0]), v)])
+        seen.append((float(v.numpy()[0]), float(opt._averages[0].numpy()[0])))
+    assert seen == [(0.0, 0.0), (-1.0, -0.5), (-1.25, -1.25), (-2.25, -1.75)]
+    opt.finalize_variable_values([v])
+    assert v.numpy().tolist() == [-1.75]
+
+
+def test_ema_matches_the_formula_and_is_kept_before_the_slots():
+    rng = np.random.default_rng(3)
+    w = pf.Variable(rng.normal(size=(3, 2)))
+    opt = Adam(0.05, use_ema=True, ema_momentum=0.8)
+    average = None
+    for g in _gradients((3, 2), steps=6, seed=4):
+        opt.apply_gradients([(g, w)])
+        now = w.numpy()
+        average = now.copy() if average is None else 0.8 * average + 0.2 * now
+    np.testing.assert_allclose(opt._averages[0].numpy(), average, rtol=1e-12)
+    names = [v.path.split("/")[-1] for v in opt.variables]
+    assert names[0] == "iteration" and names[2].endswith("_average")  # Keras's order
+    assert not np.allclose(w.numpy(), average)
+    opt.finalize_variable_values([w])
+    np.testing.assert_array_equal(w.numpy(), opt._averages[0].numpy())
+
+
+def test_fit_ends_with_the_averaged_weights():
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    model = pf.keras.Sequential([pf.keras.Input((3,)), pf.keras.layers.Dense(1)])
+    opt = SGD(0.1, use_ema=True, ema_momentum=0.7)
+    model.compile(optimizer=opt, loss="mse")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    for weight, average in zip(model.trainable_variables, opt._averages):
+        np.testing.assert_array_equal(weight.numpy(), average.numpy())
+    before = [w.numpy().copy() for w in model.trainable_variables]
+    model.fit(x, y, epochs=0, verbose=0)  # no epoch: nothing changes
+    for w, b in zip(model.trainable_variables, before):
+        np.testing.assert_array_equal(w.numpy(), b)
+
+
+def test_finalize_without_ema_or_before_a_step_changes_nothing():
+    v = pf.Variable([2.0])
+    SGD(0.1).finalize_variable_values([v])
+    opt = SGD(0.1, use_ema=True)
+    opt.build([v])
+    opt.finalize_variable_values([v])  # averages not made by a step yet
+    assert v.numpy().tolist() == [2.0]
+    opt.apply_gradients([(pf.constant([1.0]), v)])
+    with pytest.raises(ValueError, match="Unknown variable"):
+        opt.finalize_variable_values([pf.Variable([0.0])])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"ema_momentum": 1.5}, "ema_momentum"), ({"ema_momentum": -0.1}, "ema_momentum"),
+    ({"ema_overwrite_frequency": 0}, "ema_overwrite_frequency"),
+    ({"ema_overwrite_frequency": 2.5}, "ema_overwrite_frequency"),
+    ({"use_ema": "yes"}, "use_ema")])
+def test_ema_arguments_are_checked(kwargs, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        Adam(**kwargs)

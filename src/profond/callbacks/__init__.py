@@ -1,5 +1,7 @@
-"""Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint, schedulers, loggers, progress."""
+"""Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint, schedulers, loggers, progress,
+SwapEMAWeights."""
 
+from profond.callbacks.averaging import SwapEMAWeights
 from profond.callbacks.backup import BackupAndRestore, RemoteMonitor
 from profond.callbacks.base import Callback, CallbackList, History
 from profond.callbacks.builtin import (

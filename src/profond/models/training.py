@@ -573,6 +573,9 @@ class Trainer:
             logs = epoch_logs
             if self.stop_training:
                 break
+        if epochs > 0 and hasattr(self.optimizer, "finalize_variable_values"):
+            # with use_ema: the averaged weights become the model's (as Keras's fit ends)
+            self.optimizer.finalize_variable_values(self.trainable_variables)
         callbacks.on_train_end(logs)
         return self.history
 

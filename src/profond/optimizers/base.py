@@ -8,7 +8,9 @@ One training step is ``optimizer.apply_gradients(zip(grads, variables))``, which
 3. applies decoupled weight decay when ``weight_decay`` is set: ``W ← W − η·λ·W``;
 4. calls ``update_step(gradient, variable, learning_rate)`` once per variable, the only method a
    new optimizer has to write;
-5. adds one to ``iterations`` and applies the variables' constraints.
+5. with ``use_ema``, updates the moving averages of the variables (overwriting the variables
+   with them every ``ema_overwrite_frequency`` steps), adds one to ``iterations`` and applies
+   the variables' constraints.
 
 Updates run on the raw arrays, in place (``variable.data`` keeps its identity) and without
 recording a graph, so a step costs a handful of NumPy calls per variable.
@@ -52,11 +54,20 @@ class Optimizer:
         clipvalue: if set, each gradient entry is clipped to ``[-clipvalue, clipvalue]``.
         global_clipnorm: if set, all gradients are rescaled together so that the norm of their
             concatenation is at most ``global_clipnorm``.
+        use_ema: keep an exponential moving average of each variable, after every step
+            ``W̄ ← μ W̄ + (1 − μ) W`` (``W̄ = W`` at the first step), with μ = ``ema_momentum``.
+            The averaged weights often generalise (and, for a GAN's generator, draw) better than
+            the last ones: ``finalize_variable_values`` puts them into the variables, as ``fit``
+            does when it ends.
+        ema_momentum: μ, in [0, 1].
+        ema_overwrite_frequency: if set, every this many steps the variables are overwritten by
+            their averages (training then goes on from the averaged weights).
         name: the optimizer's name (prefix of its variables' paths).
     """
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs):
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name=None, **kwargs):
         if "lr" in kwargs:  # Keras 2 spelling, still common in course notebooks
             warnings.warn("Argument `lr` is deprecated: use `learning_rate` instead.",
                           stacklevel=2)
@@ -80,6 +91,11 @@ class Optimizer:
         self.clipvalue = check.positive_float("clipvalue", clipvalue, where, True)
         self.global_clipnorm = check.positive_float("global_clipnorm", global_clipnorm, where,
                                                     True)
+        self.use_ema = check.boolean("use_ema", use_ema, where)
+        self.ema_momentum = check.real("ema_momentum", ema_momentum, where, 0, 1)
+        self.ema_overwrite_frequency = check.positive_int(
+            "ema_overwrite_frequency", ema_overwrite_frequency, where, allow_none=True)
+        self._averages = []  # with use_ema: W̄ of each variable, in the order of var_list
         self.built = False
         self._variables = []  # iteration, learning_rate, then the slots in creation order
         self._trainable_variables = []
@@ -172,9 +188,12 @@ class Optimizer:
         return var
 
     def build(self, var_list):
-        """Remember the variables this optimizer updates; subclasses then create their slots."""
+        """Remember the variables this optimizer updates (and, with ``use_ema``, make their
+        averages, before any slot, as Keras does); subclasses then create their slots."""
         self._trainable_variables = list(var_list)
         self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        if self.use_ema:
+            self._averages = [self.add_variable_from_reference(v, "average") for v in var_list]
         self.built = True
 
     def save_own_variables(self, store):
@@ -283,12 +302,40 @@ class Optimizer:
                         v.data *= shrink
             for g, (_, v) in zip(arrays, pairs):
                 self.update_step(g, v, learning_rate)
+            if self.use_ema:
+                self._update_averages()
             self._iterations.data += 1
             for _, v in pairs:
                 constraint = getattr(v, "constraint", None)
                 if constraint is not None:
                     v.assign(constraint(v))
         return self._iterations
+
+    def _update_averages(self):
+        """W̄ ← μ W̄ + (1 − μ) W for every variable (W̄ ← W at the first step); every
+        ``ema_overwrite_frequency`` steps, W ← W̄."""
+        first = int(self._iterations.data) == 0
+        mu = 0.0 if first else self.ema_momentum
+        for v, average in zip(self._trainable_variables, self._averages):
+            a = average.data
+            a *= mu
+            a += (1.0 - mu) * v.data
+        every = self.ema_overwrite_frequency
+        if every and (int(self._iterations.data) + 1) % every == 0:
+            self.finalize_variable_values(self._trainable_variables)
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, give each variable of ``var_list`` its moving average W̄ (Keras
+        calls this at the end of ``fit``; call it yourself after a custom loop); otherwise
+        nothing."""
+        if not self.use_ema or not self._averages or int(self._iterations.data) == 0:
+            return  # (no step taken yet: no average to give)
+        for v in var_list:
+            i = self._index.get(id(v))
+            if i is None:
+                raise ValueError(f"Unknown variable: {_variable_name(v, 0)!r}. This optimizer "
+                                 "keeps averages only of the variables it was built with.")
+            v.data[...] = self._averages[i].data
 
     def minimize(self, loss, var_list, tape=None):
         """TF's ``minimize``: one step on ``loss`` (a zero-argument callable, or a tensor
@@ -356,6 +403,9 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
         }
 
     @classmethod

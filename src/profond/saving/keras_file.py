@@ -70,7 +70,6 @@ _KERAS_ONLY = {
     "sparse": (False,), "ragged": (False,), "optional": (False,),
     "renorm": (False,), "renorm_clipping": (None,), "renorm_momentum": _ANY,
     "activity_regularizer": (None,), "input_axes": (None,), "output_axes": (None,),
-    "use_ema": (False,), "ema_momentum": _ANY, "ema_overwrite_frequency": (None,),
     "loss_scale_factor": (None,), "gradient_accumulation_steps": (None,),
     "autocast": (True,), "use_cudnn": ("auto",),
 }
@@ -442,12 +441,15 @@ def _optimizer_variables(optimizer):
 
 def _keras_order(optimizer, count):
     """The indices of profond's optimizer variables in the order Keras keeps them, for
-    ``count`` trainable variables (None when the counts do not fit)."""
+    ``count`` trainable variables (None when the counts do not fit). Both keep ``iteration``,
+    ``learning_rate``, then (``use_ema``) the variables' averages, then the slots."""
     variables = _optimizer_variables(optimizer)
     head = 1 + (getattr(optimizer, "_lr_variable", None) is not None)
-    slots = len(variables) - head
-    if slots == 0:  # not built yet
+    if len(variables) == head:  # not built yet
         return list(range(head))
+    if getattr(optimizer, "use_ema", False):
+        head += count
+    slots = len(variables) - head
     if slots < 0 or count == 0 or slots % count:
         return None
     together = min(_INTERLEAVED_SLOTS.get(type(optimizer).__name__, 1), slots // count)
