@@ -8,7 +8,10 @@ maps an image to a logit, "real" when high. With the binary cross-entropy BCE(la
 
 Generator: Dense → 7×7×128, two Conv2DTranspose(128, 4, strides=2) (7 → 14 → 28), Conv2D(1, 7)
 with tanh; discriminator: Conv2D(64, 4, strides=2), Conv2D(128, 4, strides=2), Dense(1); LeakyReLU
-everywhere (Radford et al. 2016), Adam(2·10⁻⁴, β₁ = 0.5) for both.
+everywhere (Radford et al. 2016), Adam(2·10⁻⁴, β₁ = 0.5) for both. G's optimizer also keeps the
+moving average of G's weights, W̄ ← 0.999 W̄ + 0.001 W after each step (``use_ema=True``: Polyak
+averaging, Yazıcı et al. 2019): a generator keeps chasing its discriminator, and the average of
+its recent weights draws better than the last ones. Samples are scored with W̄, and with W beside.
 
 ``--way subclass``: a ``Model`` subclass overriding ``compile`` (two optimizers, two losses) and
 ``train_step`` (D's step, then G's step), trained by ``fit``.
@@ -40,6 +43,7 @@ updated D, which learns faster per step here.
 """
 
 import argparse
+import contextlib
 import os
 import time
 
@@ -199,6 +203,17 @@ def score(classifier, images, reference_features):
     return float(probs.max(1).mean()), histogram, frechet_distance(features, reference_features)
 
 
+@contextlib.contextmanager
+def averaged_weights(generator, g_optimizer):
+    """G with its averaged weights W̄ inside the block, its own weights W again after it."""
+    weights = generator.get_weights()
+    g_optimizer.finalize_variable_values(generator.trainable_variables)
+    try:
+        yield generator
+    finally:
+        generator.set_weights(weights)
+
+
 def generate(generator, n, latent_dim):
     z = tf.random.normal((n, latent_dim))
     return generator.predict(z, batch_size=500, verbose=0)
@@ -223,11 +238,11 @@ def main(argv=None):
     x_train = (x_train[..., None].astype("float32") - 127.5) / 127.5  # [−1, 1], as tanh gives
     x_test = (x_test[..., None].astype("float32") - 127.5) / 127.5
     latent_dim, g_width, d_width, epochs, n_score = 128, 128, 64, args.epochs or 25, 10000
-    batch_size = 64
+    batch_size, ema_momentum = 64, 0.999  # W̄ averages about the last 1,000 steps
     x_gan, x_cls, y_cls, cls_epochs = x_train, x_train, y_train, 10
     if args.quick:
         latent_dim, g_width, d_width, epochs, n_score = 32, 32, 16, args.epochs or 4, 1000
-        batch_size = 32  # more, cheaper steps
+        batch_size, ema_momentum = 32, 0.9  # more, cheaper steps; a 250-step run
         x_gan, x_cls, y_cls, cls_epochs = x_train[:2000], x_train[:6000], y_train[:6000], 2
         x_test, y_test = x_test[:n_score], y_test[:n_score]
 
@@ -254,7 +269,10 @@ def main(argv=None):
     generator = build_generator(latent_dim, g_width)
     discriminator = build_discriminator(d_width)
     untrained = build_generator(latent_dim, g_width)  # the worst case: random weights
-    optimizers = {"g": tf.keras.optimizers.Adam(2e-4, beta_1=0.5),
+    # G's optimizer also keeps W̄, the moving average of G's weights (Polyak averaging), which
+    # draws better than the last weights W of a generator that keeps chasing D
+    optimizers = {"g": tf.keras.optimizers.Adam(2e-4, beta_1=0.5, use_ema=True,
+                                                ema_momentum=ema_momentum),
                   "d": tf.keras.optimizers.Adam(2e-4, beta_1=0.5)}
     # everything training changes, and the number of epochs done
     state = tf.train.Checkpoint(generator=generator, discriminator=discriminator,
@@ -269,9 +287,11 @@ def main(argv=None):
 
     def on_epoch_end(epoch):
         if args.watch:
-            top = score(classifier, generate(generator, args.watch, latent_dim), test_features)[0]
+            with averaged_weights(generator, optimizers["g"]):
+                samples = generate(generator, args.watch, latent_dim)
+            top = score(classifier, samples, test_features)[0]
             print(f"epoch {epoch + 1}: mean top-class probability {top:.3f} "
-                  f"({args.watch} samples)", flush=True)
+                  f"({args.watch} samples, averaged weights)", flush=True)
         if manager:
             state.epochs_done.assign(epoch + 1)
             manager.save()
@@ -285,15 +305,21 @@ def main(argv=None):
         print(f"{args.way}: epochs {start + 1}–{epochs} on {len(x_gan)} images in "
               f"{time.perf_counter() - t0:.0f} s; last d_loss {d_loss:.4f}, g_loss {g_loss:.4f}")
 
+    last_top, _, last_fd = score(classifier, generate(generator, n_score, latent_dim),
+                                 test_features)
+    optimizers["g"].finalize_variable_values(generator.trainable_variables)  # W ← W̄
     samples = generate(generator, n_score, latent_dim)
     top, histogram, fd = score(classifier, samples, test_features)
     _, _, fd_best = score(classifier, x_train[-n_score:], test_features)
     _, _, fd_worst = score(classifier, generate(untrained, n_score, latent_dim), test_features)
-    print(f"generated ({n_score} samples): mean top-class probability {top:.3f}")
+    print(f"generated ({n_score} samples, averaged weights): mean top-class probability "
+          f"{top:.3f}")
     print("class histogram: " + ", ".join(f"{c} {h:.1%}" for c, h in zip(CLASSES, histogram)))
     print(f"Fréchet distance to the test set: generated {fd:.2f}, train set {fd_best:.2f} "
           f"(best), untrained generator {fd_worst:.2f} (worst); ratio generated/worst "
           f"{fd / fd_worst:.3f}")
+    print(f"with the last weights instead of the averaged ones: mean top-class probability "
+          f"{last_top:.3f}, Fréchet distance {last_fd:.2f}")
 
     try:
         from profond import viz
@@ -304,7 +330,8 @@ def main(argv=None):
     except ImportError:  # matplotlib is the viz extra
         print("matplotlib missing: no sample grid")
     return {"accuracy": accuracy, "test_top": test_top, "top": top, "histogram": histogram,
-            "fd": fd, "fd_best": fd_best, "fd_worst": fd_worst}
+            "fd": fd, "fd_best": fd_best, "fd_worst": fd_worst, "last_top": last_top,
+            "last_fd": last_fd}
 
 
 if __name__ == "__main__":
