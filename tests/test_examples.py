@@ -74,10 +74,12 @@ def test_rl_cartpole_dqn_quick_run_saves_and_reloads_the_same_agent():
     assert trained and reloaded and trained.group(1) == reloaded.group(1), out
 
 
-def test_rl_acrobot_quick_beats_the_untrained_agent():
+def test_rl_acrobot_beats_the_untrained_agent():
+    # NOTE: the full 40,000 steps (2–3 min): after the 8,000 of --quick the greedy policy can
+    # still be the constant one (-500), as on a CPU whose BLAS kernels round otherwise
     out = subprocess.run(
-        [sys.executable, str(EXAMPLES / "rl_acrobot.py"), "--quick"], capture_output=True,
-        text=True, timeout=600, check=True).stdout
+        [sys.executable, str(EXAMPLES / "rl_acrobot.py")], capture_output=True,
+        text=True, timeout=900, check=True).stdout
     before = float(re.search(r"untrained: mean return ([-\d.]+)", out).group(1))
     after = float(re.search(r"seed 0: mean return ([-\d.]+)", out).group(1))
     assert before <= -450 and after >= -300, out  # random: -500 (the step limit); solved: ~-100
