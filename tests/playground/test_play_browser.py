@@ -85,8 +85,9 @@ def test_feature_checkboxes_set_the_network_inputs(tab):
 def test_the_noise_slider_redraws_noisier_points(tab):
     page, session = tab
     before = page.evaluate("() => state.data.train.map((p) => Math.hypot(p[0], p[1]))")
-    set_range(page, "#noise", 0.5)
-    wait(page, "state.settings.noise === 0.5 && state.data.generation > 0")
+    generation = page.evaluate("() => state.data.generation")
+    set_range(page, "#noise", 0.5)  # then wait for the data drawn after it, not an older one
+    wait(page, f"state.settings.noise === 0.5 && state.data.generation > {generation}")
     wait(page, "document.getElementById('noise-value').textContent === '0.50'")
     assert session.settings["noise"] == 0.5
     after = page.evaluate("() => state.data.train.map((p) => Math.hypot(p[0], p[1]))")
