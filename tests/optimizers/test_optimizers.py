@@ -556,6 +556,22 @@ def test_ema_matches_the_formula_and_is_kept_before_the_slots():
     np.testing.assert_array_equal(w.numpy(), opt._averages[0].numpy())
 
 
+def test_swap_averages_exchanges_weights_and_averages_and_twice_restores_them():
+    w = pf.Variable([1.0, 2.0])
+    opt = SGD(0.5, use_ema=True, ema_momentum=0.5)
+    opt.swap_averages()  # no step yet: no averages, nothing to swap
+    for g in ([1.0, 0.0], [0.0, 2.0]):
+        opt.apply_gradients([(pf.constant(g), w)])
+    weights, average = w.numpy().copy(), opt._averages[0].numpy().copy()
+    np.testing.assert_allclose(average, 0.5 * np.array([0.5, 2.0]) + 0.5 * weights)
+    opt.swap_averages()
+    assert w.numpy().tolist() == average.tolist()
+    assert opt._averages[0].numpy().tolist() == weights.tolist()
+    opt.swap_averages()
+    assert w.numpy().tolist() == weights.tolist()
+    SGD(0.1).swap_averages()  # without use_ema: nothing to do
+
+
 def test_fit_ends_with_the_averaged_weights():
     x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
     y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")

@@ -43,11 +43,7 @@ class SwapEMAWeights(Callback):
         """W ↔ W̄ for every variable, in place (no step taken yet: nothing to swap)."""
         if into_model == self._averages_in_model:
             return
-        optimizer = self._optimizer()
-        for variable, average in zip(optimizer._trainable_variables, optimizer._averages):
-            weights = variable.data.copy()
-            variable.data[...] = average.data
-            average.data[...] = weights
+        self._optimizer().swap_averages()
         self._averages_in_model = into_model
 
     def on_train_begin(self, logs=None):
@@ -61,12 +57,9 @@ class SwapEMAWeights(Callback):
         if self.swap_on_epoch:
             self._swap(into_model=True)
             if epoch == self.params.get("epochs", 0) - 1:
-                # fit ends by giving the model the averages: they must hold W̄ again
-                optimizer = self._optimizer()
-                for variable, average in zip(optimizer._trainable_variables,
-                                             optimizer._averages):
-                    average.data[...] = variable.data
-                self._averages_in_model = False
+                # fit ends by giving the model the averages: both must hold W̄ then
+                self._swap(into_model=False)
+                self._optimizer().finalize_variable_values(self.model.trainable_variables)
 
     def on_test_begin(self, logs=None):
         self._swap(into_model=True)

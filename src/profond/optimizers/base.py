@@ -337,6 +337,16 @@ class Optimizer:
                                  "keeps averages only of the variables it was built with.")
             v.data[...] = self._averages[i].data
 
+    def swap_averages(self):
+        """W ↔ W̄ for every variable, in place (with ``use_ema``, once a step was taken; see
+        ``profond.callbacks.SwapEMAWeights``): swapping twice restores both."""
+        if not self.use_ema or not self._averages:
+            return
+        for v, average in zip(self._trainable_variables, self._averages):
+            weights = v.data.copy()
+            v.data[...] = average.data
+            average.data[...] = weights
+
     def minimize(self, loss, var_list, tape=None):
         """TF's ``minimize``: one step on ``loss`` (a zero-argument callable, or a tensor
         recorded by ``tape``) with respect to ``var_list``."""
