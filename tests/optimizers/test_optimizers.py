@@ -559,7 +559,10 @@ def test_ema_matches_the_formula_and_is_kept_before_the_slots():
 def test_swap_averages_exchanges_weights_and_averages_and_twice_restores_them():
     w = pf.Variable([1.0, 2.0])
     opt = SGD(0.5, use_ema=True, ema_momentum=0.5)
-    opt.swap_averages()  # no step yet: no averages, nothing to swap
+    opt.swap_averages()  # not built: no averages, nothing to swap
+    opt.build([w])
+    opt.swap_averages()  # built, no step yet: the averages are not W̄ yet, nothing to swap
+    assert w.numpy().tolist() == [1.0, 2.0]
     for g in ([1.0, 0.0], [0.0, 2.0]):
         opt.apply_gradients([(pf.constant(g), w)])
     weights, average = w.numpy().copy(), opt._averages[0].numpy().copy()

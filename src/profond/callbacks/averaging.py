@@ -54,12 +54,14 @@ class SwapEMAWeights(Callback):
             self._swap(into_model=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.swap_on_epoch:
+        if not self.swap_on_epoch:
+            return
+        if epoch == self.params.get("epochs", 0) - 1:
+            # fit ends by giving the model the averages: model and averages both hold W̄
+            self._swap(into_model=False)
+            self._optimizer().finalize_variable_values(self.model.trainable_variables)
+        else:
             self._swap(into_model=True)
-            if epoch == self.params.get("epochs", 0) - 1:
-                # fit ends by giving the model the averages: both must hold W̄ then
-                self._swap(into_model=False)
-                self._optimizer().finalize_variable_values(self.model.trainable_variables)
 
     def on_test_begin(self, logs=None):
         self._swap(into_model=True)

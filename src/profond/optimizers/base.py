@@ -328,8 +328,8 @@ class Optimizer:
         """With ``use_ema``, give each variable of ``var_list`` its moving average W̄ (Keras
         calls this at the end of ``fit``; call it yourself after a custom loop); otherwise
         nothing."""
-        if not self.use_ema or not self._averages or int(self._iterations.data) == 0:
-            return  # (no step taken yet: no average to give)
+        if not self._has_averages():
+            return
         for v in var_list:
             i = self._index.get(id(v))
             if i is None:
@@ -337,10 +337,14 @@ class Optimizer:
                                  "keeps averages only of the variables it was built with.")
             v.data[...] = self._averages[i].data
 
+    def _has_averages(self):
+        """With ``use_ema``, whether W̄ exists (a step was taken: before it, no average)."""
+        return bool(self.use_ema and self._averages and int(self._iterations.data) > 0)
+
     def swap_averages(self):
         """W ↔ W̄ for every variable, in place (with ``use_ema``, once a step was taken; see
         ``profond.callbacks.SwapEMAWeights``): swapping twice restores both."""
-        if not self.use_ema or not self._averages:
+        if not self._has_averages():
             return
         for v, average in zip(self._trainable_variables, self._averages):
             weights = v.data.copy()
