@@ -50,6 +50,7 @@ train.py`` runs ``mpiexec -n 2 python train.py``. When one rank fails, MPI stops
 import os
 import shutil
 import sys
+import time
 
 import numpy
 
@@ -76,6 +77,18 @@ def find_mpiexec():
     wheels into the environment), else the first on ``PATH``; None when there is none."""
     here = os.path.dirname(sys.executable)
     return shutil.which("mpiexec", path=here) or shutil.which("mpiexec")
+
+
+def abort_every_rank(comm, what):
+    """After a rank's traceback: say so on stderr and stop every rank (MPI_Abort), rather than
+    leave the others waiting forever in their next collective call."""
+    sys.stderr.write(f"profond: {what}: stopping every rank (MPI_Abort)\n")
+    sys.stderr.flush()
+    # NOTE: mpirun forwards each rank's output from a pipe, and MPI_Abort kills it at once: what
+    # it had not yet forwarded (the traceback's last line, seen in CI) was lost. A pause on this
+    # crash path lets it forward everything first.
+    time.sleep(1.0)
+    comm.Abort(1)
 
 
 class MultiWorkerMirroredStrategy(Strategy):
@@ -107,10 +120,7 @@ class MultiWorkerMirroredStrategy(Strategy):
 
         def hook(kind, value, traceback):
             previous(kind, value, traceback)
-            sys.stderr.write(f"profond: rank {self.rank} of {self.size} failed: stopping every "
-                             "rank (MPI_Abort)\n")
-            sys.stderr.flush()
-            self.comm.Abort(1)
+            abort_every_rank(self.comm, f"rank {self.rank} of {self.size} failed")
 
         sys.excepthook = hook
 

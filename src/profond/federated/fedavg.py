@@ -38,7 +38,6 @@ each client.
 """
 
 import contextlib
-import sys
 import traceback
 
 import numpy
@@ -48,6 +47,7 @@ from profond import random as profond_random
 from profond.autodiff.tape import GradientTape
 from profond.backend import replicas
 from profond.callbacks.base import History
+from profond.distribute.mpi import abort_every_rank
 
 
 def _positive_int(value, name, where, allow_none=False):
@@ -260,10 +260,8 @@ class FedAvg:
             if comm.Get_size() == 1:
                 raise
             traceback.print_exc()
-            sys.stderr.write(f"profond: rank {comm.Get_rank()} of {comm.Get_size()} failed in "
-                             f"{type(self).__name__}.fit_mpi: stopping every rank (MPI_Abort)\n")
-            sys.stderr.flush()
-            comm.Abort(1)
+            abort_every_rank(comm, f"rank {comm.Get_rank()} of {comm.Get_size()} failed in "
+                                   f"{type(self).__name__}.fit_mpi")
 
     def _mpi_rounds(self, mpi, comm, x, y, rounds, validation_data, verbose):
         where = f"{type(self).__name__}.fit_mpi"
