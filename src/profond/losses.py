@@ -216,8 +216,8 @@ def _sparse_ce(y_true, y_pred, from_logits, ignore_class, axis):
     logits = y_pred if from_logits else _logits_of(y_pred, _nn.Softmax, axis)
     probs = _last_axis(y_pred, axis)
     labels, mask = _sparse_labels(y_true, probs, "sparse_categorical_crossentropy", ignore_class)
-    if logits is not None:
-        values = _nn.sparse_softmax_cross_entropy_with_logits(labels, _last_axis(logits, axis))
+    if logits is not None:  # (the labels are checked: the op itself, not its checking door)
+        values = _nn.SparseSoftmaxCrossEntropy(labels)(_last_axis(logits, axis))
     else:
         xp = array_module(probs.data)
         hot = (labels[..., None] == xp.arange(probs.shape[-1])).astype(probs.dtype)

@@ -248,22 +248,29 @@ class SparseSoftmaxCrossEntropy(FusedFunction):
     def __init__(self, labels):
         self.labels = labels
 
+    def _at_labels(self, a):
+        """The rows of ``a`` (any leading shape, classes last) as (n, k), and the index of each
+        row's label entry: ``rows[index]`` is a[..., y] (plain indexing, cheaper than NumPy's
+        ``take_along_axis``)."""
+        rows = a.reshape(-1, a.shape[-1])
+        return rows, (array_module(a).arange(rows.shape[0]), self.labels.reshape(-1))
+
     def forward(self, logits):
         logp = _log_softmax_array(logits, -1)
         self.saved = logp
-        xp = array_module(logits)
-        return -xp.take_along_axis(logp, self.labels[..., None], axis=-1)[..., 0]
+        rows, index = self._at_labels(logp)
+        return -rows[index].reshape(self.labels.shape)
 
     def _one_hot(self, like):
-        xp = array_module(like)
-        hot = xp.zeros(like.shape, dtype=like.dtype)
-        xp.put_along_axis(hot, self.labels[..., None], 1, axis=-1)
+        hot = array_module(like).zeros(like.shape, dtype=like.dtype)
+        rows, index = self._at_labels(hot)
+        rows[index] = 1
         return hot
 
     def backward_arrays(self, gy):
-        logp = self.saved
-        g = array_module(logp).exp(logp)  # softmax(z), then − one_hot(y)
-        g -= self._one_hot(g)
+        g = array_module(self.saved).exp(self.saved)  # softmax(z), then − one_hot(y)
+        rows, index = self._at_labels(g)
+        rows[index] -= 1
         g *= gy[..., None]
         return (g,)
 
