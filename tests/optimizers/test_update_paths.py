@@ -17,8 +17,9 @@ def train(monkeypatch, use_jit, dtype, steps=60, order="C", **kwargs):
     """Weights and optimizer state after ``steps`` Adam steps on fixed random gradients."""
     monkeypatch.setattr(backend_jit, "ENABLED", use_jit)
     rng = np.random.default_rng(7)
-    variables = [pf.Variable(np.asarray(rng.standard_normal(s), dtype=dtype, order=order))
-                 for s in SHAPES]
+    variables = [pf.Variable(np.asarray(rng.standard_normal(s), dtype=dtype)) for s in SHAPES]
+    for v in variables:  # (a Variable copies a Fortran-ordered value into C order: set it after)
+        v.data = np.asarray(v.data, order=order)
     opt = (pf.optimizers.AdamW if "weight_decay" in kwargs else pf.optimizers.Adam)(
         learning_rate=0.01, **kwargs)
     for _ in range(steps):  # gradients of every scale, some steps much smaller than others
@@ -77,6 +78,23 @@ def test_numpy_path_where_the_kernel_does_not_apply(monkeypatch, case):
     want = train(monkeypatch, False, "float32")
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)
+
+
+def test_variables_hold_c_ordered_arrays_so_the_kernel_applies(kernel, monkeypatch):
+    """A Fortran-ordered value (an orthogonal initializer's QR factor, say) is copied into C order:
+    an LSTM's recurrent kernel used to miss the compiled Adam and take its ten NumPy passes."""
+    monkeypatch.setattr(backend_jit, "ENABLED", True)
+    f = np.asfortranarray(np.arange(6, dtype=np.float32).reshape(3, 2))
+    v = pf.Variable(f)
+    assert v.data.flags.c_contiguous and not np.shares_memory(v.data, f)
+    np.testing.assert_array_equal(v.numpy(), f)
+    c = np.zeros((3, 2), np.float32)
+    assert pf.Variable(c).data is c  # a writeable C-ordered array is kept as it is
+    layer = pf.layers.LSTM(4)
+    layer.build((None, 5, 3))
+    for w in layer.weights:
+        assert w.data.flags.c_contiguous, w.path
+        assert adam._jit_kernels(w.data, w.data) is kernel
 
 
 @pytest.mark.parametrize("use_jit", [True, False])

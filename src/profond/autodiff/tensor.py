@@ -203,8 +203,14 @@ class Variable(Tensor):
         if callable(initial_value):
             initial_value = initial_value()
         super().__init__(initial_value, dtype=dtype, requires_grad=trainable, name=name)
-        if self.data.dtype.kind == "f" and not self.data.flags.writeable:
-            self.data = self.data.copy()
+        data = self.data
+        if data.dtype.kind == "f" and (not getattr(data.flags, "writeable", True) or not (
+                data.flags.c_contiguous or 0 in data.strides)):
+            # a C-ordered copy: training writes in place, and the optimizers' compiled kernels
+            # take C-ordered arrays only (the orthogonal initializer gives Fortran order: every
+            # recurrent kernel fell back to Adam's ten NumPy passes). A writeable broadcast view
+            # (stride 0) is kept: it is a loader's placeholder (``layers.deferred``).
+            self.data = data.copy(order="C")
         self.trainable = bool(trainable)
         self.path = name
         self.constraint = constraint

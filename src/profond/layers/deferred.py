@@ -57,8 +57,9 @@ def placeholder(layer, shape, dtype):
             f"Layer '{layer.name}' asks for a weight of shape {shape}: the model would need "
             f"at least {budget.parameters} values, more than the {budget.max_parameters} "
             f"allowed by {budget.source}.")
-    # NOTE: writeable, so that Variable keeps the view instead of copying it; all writes land on
-    # the single zero, and the loader replaces the view before the model is used.
+    # NOTE: writeable and of stride 0, so that Variable keeps the view instead of copying it (it
+    # copies read-only and non-C-ordered arrays); all writes land on the single zero, and the
+    # loader replaces the view before the model is used.
     return numpy.lib.stride_tricks.as_strided(numpy.zeros(1, dtype), shape, (0,) * len(shape))
 
 
