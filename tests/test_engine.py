@@ -212,3 +212,39 @@ def test_backward_frees_the_memory_of_saved_activations():
         tracemalloc.stop()
     assert held > 19e6  # ten activations of 2 MB
     assert after < 3e6  # only x.grad (2 MB) is left
+
+
+@pytest.mark.parametrize("as_none", [False, True])
+def test_an_unused_output_of_a_multi_output_op_gets_zeros_or_none(as_none):
+    """An output nothing used gets zeros in backward, or None for an op that takes it
+    (``missing_grads_as_none``: the recurrent loops skip the work instead)."""
+    from profond.autodiff.function import FusedFunction
+
+    received = []
+
+    class TwoOutputs(FusedFunction):
+        missing_grads_as_none = as_none
+
+        def forward(self, x):
+            return x * 2, x * 3
+
+        def backward_arrays(self, g2, g3):
+            received.append((g2, g3))
+            return ((0 if g2 is None else 2 * g2) + (0 if g3 is None else 3 * g3),)
+
+        def composed(self, x):
+            return x * 2, x * 3
+
+    x = pf.tensor([1.0, 2.0], requires_grad=True)
+    _, y3 = TwoOutputs()(x)
+    (g,) = pf.grad(y3.sum(), [x])
+    np.testing.assert_array_equal(g.numpy(), [3.0, 3.0])
+    g2, g3 = received[0]
+    np.testing.assert_array_equal(g3, [1.0, 1.0])
+    if as_none:
+        assert g2 is None
+    else:
+        np.testing.assert_array_equal(g2, [0.0, 0.0])
+    _, y3 = TwoOutputs()(x)  # second order: the composed form gets zeros either way
+    (g,) = pf.grad(y3.sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [3.0, 3.0])

@@ -181,3 +181,26 @@ def test_gru_step_op_is_the_sequence_op_over_one_step_and_matches_torch_cell():
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
     gradcheck(lambda xz, hz, h: GRUGates()(xz, hz, h), [xz, hz, h0])
     gradgradcheck(lambda xz, hz, h: GRUGates()(xz, hz, h), [xz, hz, h0])
+
+
+@pytest.mark.parametrize("op, steps, gates", [(lstm, "_lstm_steps", 4), (gru, "_gru_steps", 3)])
+def test_an_unused_output_gets_no_gradient_and_the_rest_is_unchanged(op, steps, gates):
+    """The sequence ops receive None for an output nothing used (a classifier reads the last h
+    only): each output alone, first and second order, against the step-by-step graph."""
+    from profond.ops import recurrent
+
+    w, u = weights(gates)
+    b = rng.standard_normal(4 * H) if gates == 4 else rng.standard_normal((2, 3 * H))
+    states = [rng.standard_normal((B, H)) for _ in range(gates - 2)]  # h0 (and c0)
+    params = [pf.Variable(a) for a in (rng.standard_normal((B, T, D)), w, u, b, *states)]
+    for i in range(gates - 1):  # (seq, h) or (seq, h, c)
+        fused, reference = op(*params), getattr(recurrent, steps)(*params, False)
+        weight = pf.constant(rng.standard_normal(fused[i].shape))
+        got = pf.grad((fused[i] * weight).sum(), params, create_graph=True)
+        want = pf.grad((reference[i] * weight).sum(), params, create_graph=True)
+        for g, r in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), r.numpy(), rtol=1e-10, atol=1e-12)
+        second = pf.grad(sum((g * g).sum() for g in got), params[:3])
+        second_want = pf.grad(sum((g * g).sum() for g in want), params[:3])
+        for g, r in zip(second, second_want):
+            np.testing.assert_allclose(g.numpy(), r.numpy(), rtol=1e-8, atol=1e-10)

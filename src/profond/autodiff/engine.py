@@ -88,8 +88,9 @@ def _accumulate(grads, t, g, leaves):
 
 def _output_grads(fn, grads, wanted, results):
     """The gradients of ``fn``'s outputs, taken out of the table (they are complete: every
-    consumer came before in the order). Zeros stand in for unused outputs of a multi-output node.
-    Returns None when no output received a gradient (nothing flows through ``fn``)."""
+    consumer came before in the order). Zeros stand in for unused outputs of a multi-output node
+    (None, for a node that takes it: ``missing_grads_as_none``). Returns None when no output
+    received a gradient (nothing flows through ``fn``)."""
     gys, any_grad = [], False
     for i in range(len(fn._outputs)):
         k = (id(fn), i)
@@ -98,9 +99,8 @@ def _output_grads(fn, grads, wanted, results):
             results[j] = g
         if g is not None:
             any_grad = True
-        elif len(fn._outputs) > 1:
-            shape, dtype = fn._out_meta[i]
-            g = Tensor._wrap(array_module(fn.inputs[0].data).zeros(shape, dtype))
+        elif len(fn._outputs) > 1 and not fn.missing_grads_as_none:
+            g = fn.zero_grad(i)
         gys.append(g)
     return gys if any_grad else None
 

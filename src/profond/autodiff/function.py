@@ -13,6 +13,7 @@ from profond.autodiff import anomaly
 from profond.autodiff.anomaly import _mode as _anomaly
 from profond.autodiff.mode import _state, next_tick
 from profond.autodiff.tensor import Tensor, Variable
+from profond.backend import array_module
 
 
 class Function:
@@ -22,6 +23,10 @@ class Function:
     tensor, ``self.saved`` what forward stored, ``self.needs_input_grad[i]`` whether input i wants
     a gradient (skip the work when it does not), ``self.saved_reusable`` whether this is the last
     backward through the node (no ``retain_graph``): then saved arrays may be overwritten.
+
+    An output that received no gradient gets zeros in ``backward``; an op with several outputs
+    that skips that work itself (e.g. a recurrent loop whose per-step outputs are unused) sets
+    ``missing_grads_as_none`` and receives None there instead.
     """
 
     inputs = None
@@ -30,6 +35,7 @@ class Function:
     saved_reusable = False
     needs_input_grad = ()
     _outputs = ()
+    missing_grads_as_none = False
     _anomaly_site = None  # where the op ran forward (layer, call stack), kept in anomaly mode
 
     def __call__(self, *inputs):
@@ -76,6 +82,11 @@ class Function:
             raise RuntimeError(f"{type(self).__name__}: output {i} was freed before backward")
         return y
 
+    def zero_grad(self, i):
+        """Zeros shaped as output i (of a multi-output node): its gradient when it was unused."""
+        shape, dtype = self._out_meta[i]
+        return Tensor._wrap(array_module(self.inputs[0].data).zeros(shape, dtype))
+
     def forward(self, *xs):
         raise NotImplementedError
 
@@ -103,9 +114,10 @@ class FusedFunction(Function):
         from profond.autodiff.mode import is_grad_enabled
 
         if is_grad_enabled():
+            gys = [self.zero_grad(i) if g is None else g for i, g in enumerate(gys)]
             outs = self.composed(*self.inputs)
             outs = outs if isinstance(outs, tuple) else (outs,)
             return tuple(grad(list(outs), list(self.inputs), grad_outputs=list(gys),
                               create_graph=True))
-        gxs = self.backward_arrays(*[g.data for g in gys])
+        gxs = self.backward_arrays(*[None if g is None else g.data for g in gys])
         return tuple(None if g is None else Tensor._wrap(g) for g in gxs)
