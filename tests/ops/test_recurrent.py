@@ -183,15 +183,18 @@ def test_gru_step_op_is_the_sequence_op_over_one_step_and_matches_torch_cell():
     gradgradcheck(lambda xz, hz, h: GRUGates()(xz, hz, h), [xz, hz, h0])
 
 
+@pytest.mark.parametrize("zero_states", [False, True])
 @pytest.mark.parametrize("op, steps, gates", [(lstm, "_lstm_steps", 4), (gru, "_gru_steps", 3)])
-def test_an_unused_output_gets_no_gradient_and_the_rest_is_unchanged(op, steps, gates):
+def test_an_unused_output_gets_no_gradient_and_the_rest_is_unchanged(op, steps, gates,
+                                                                      zero_states):
     """The sequence ops receive None for an output nothing used (a classifier reads the last h
-    only): each output alone, first and second order, against the step-by-step graph."""
+    only): each output alone, first and second order, against the step-by-step graph. Zero
+    initial states (whose step-0 products the ops skip) still get their gradients."""
     from profond.ops import recurrent
 
     w, u = weights(gates)
     b = rng.standard_normal(4 * H) if gates == 4 else rng.standard_normal((2, 3 * H))
-    states = [rng.standard_normal((B, H)) for _ in range(gates - 2)]  # h0 (and c0)
+    states = [rng.standard_normal((B, H)) * (not zero_states) for _ in range(gates - 2)]
     params = [pf.Variable(a) for a in (rng.standard_normal((B, T, D)), w, u, b, *states)]
     for i in range(gates - 1):  # (seq, h) or (seq, h, c)
         fused, reference = op(*params), getattr(recurrent, steps)(*params, False)

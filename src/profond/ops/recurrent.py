@@ -355,15 +355,18 @@ def _recurrent_grads(h0, hs, gz):
     if t == 0:
         return xp.zeros((n, k), gz.dtype), xp.zeros(k, gz.dtype)
 
+    h0_zero = not h0.any()  # the usual initial state: no step-0 product
+
     def steps(s0, s1):
         out = xp.empty((n + 1, k), gz.dtype)  # ∂L/∂U, then the bias's row
         g = gz[s0:s1].reshape(-1, k)
-        if s0 == 0:
-            xp.matmul(h0.T, gz[0], out=out[:n])
-            if s1 > 1:
-                out[:n] += hs[: s1 - 1].reshape(-1, n).T @ gz[1:s1].reshape(-1, k)
+        if s1 > max(s0, 1):  # the steps ≥ 1 of the chunk: hₜ₋₁ from hs
+            xp.matmul(hs[max(s0, 1) - 1 : s1 - 1].reshape(-1, n).T,
+                      gz[max(s0, 1) : s1].reshape(-1, k), out=out[:n])
         else:
-            xp.matmul(hs[s0 - 1 : s1 - 1].reshape(-1, n).T, g, out=out[:n])
+            out[:n] = 0
+        if s0 == 0 and not h0_zero:
+            out[:n] += h0.T @ gz[0]
         g.sum(axis=0, out=out[n])
         return out
 
@@ -443,17 +446,19 @@ class LSTMSequence(_SequenceOp):
         u = u * k
         cs, tcs, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(3))
         jit = _jit_kernels(gates)
+        h0_zero = not h0.any()  # the usual initial state: step 0 has no h·U
 
         def rows(r0, r1):
             zh = xp.empty_like(gates[0, r0:r1])
             h, c = h0[r0:r1], c0[r0:r1]
             for s in range(t):
                 gate = gates[s, r0:r1]
-                xp.matmul(h, u, out=zh)
+                zh_s = None if s == 0 and h0_zero else xp.matmul(h, u, out=zh)
                 if jit is not None:
-                    jit.lstm_step(gate, zh, c, cs[s, r0:r1], tcs[s, r0:r1], hs[s, r0:r1])
+                    jit.lstm_step(gate, zh_s, c, cs[s, r0:r1], tcs[s, r0:r1], hs[s, r0:r1])
                 else:
-                    gate += zh
+                    if zh_s is not None:
+                        gate += zh_s
                     _lstm_step(xp, gate, c, cs[s, r0:r1], tcs[s, r0:r1], hs[s, r0:r1])
                 h, c = hs[s, r0:r1], cs[s, r0:r1]
 
@@ -470,6 +475,7 @@ class LSTMSequence(_SequenceOp):
         dh_out, dc_out = _grad_or_zeros(g_h, h0), _grad_or_zeros(g_c, c0)  # ∂L/∂h0, ∂L/∂c0
         u_t = xp.ascontiguousarray(u.T)  # (see _SequenceOp)
         jit = _jit_kernels(gates)
+        need_h0 = self.needs_input_grad[4]  # else step 0's ∂L/∂h0 = ∂L/∂z·Uᵀ is not computed
 
         def rows(r0, r1):
             dh, dc = dh_out[r0:r1], dc_out[r0:r1]
@@ -485,13 +491,14 @@ class LSTMSequence(_SequenceOp):
                 else:
                     _lstm_step_backward(xp, *args, deriv, tmp)
                 dc, tmp = tmp, dc
-                xp.matmul(gz[s, r0:r1], u_t, out=dh)
+                if s > 0 or need_h0:
+                    xp.matmul(gz[s, r0:r1], u_t, out=dh)
             dc_out[r0:r1] = dc  # (``tmp`` after an odd number of steps)
 
         self.rows(rows, x.shape[0], jit)
         gx, gw = self.weight_grads(x, w, gz)
         gu, gb = _recurrent_grads(h0, hs, gz)
-        return gx, gw, gu, gb, dh_out, dc_out
+        return gx, gw, gu, gb, (dh_out if need_h0 else None), dc_out
 
     def composed(self, x, w, u, b, h0, c0):
         return _lstm_steps(x, w, u, b, h0, c0, self.go_backwards)
@@ -508,13 +515,17 @@ class GRUSequence(_SequenceOp):
         hz_h, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(2))
         jit = _jit_kernels(gates)
         step = jit.gru_step if jit is not None else partial(_gru_step, xp)
+        h0_zero = not h0.any()  # the usual initial state: step 0 has no h·U
 
         def rows(r0, r1):
             hz = xp.empty_like(gates[0, r0:r1])
             h = h0[r0:r1]
             for s in range(t):
-                xp.matmul(h, u, out=hz)
-                hz += b[1]
+                if s == 0 and h0_zero:
+                    hz[...] = b[1]
+                else:
+                    xp.matmul(h, u, out=hz)
+                    hz += b[1]
                 step(gates[s, r0:r1], hz, h, hz_h[s, r0:r1], hs[s, r0:r1])
                 h = hs[s, r0:r1]
 
@@ -531,6 +542,7 @@ class GRUSequence(_SequenceOp):
         dh_out = _grad_or_zeros(g_h, h0)  # ∂L/∂h0 at the end
         u_t = xp.ascontiguousarray(u.T)  # (see _SequenceOp)
         jit = _jit_kernels(gates)
+        need_h0 = self.needs_input_grad[4]  # else step 0's Uᵀ product is not computed
 
         def rows(r0, r1):
             dh, dh_rec = dh_out[r0:r1], xp.empty_like(dh_out[r0:r1])
@@ -546,13 +558,14 @@ class GRUSequence(_SequenceOp):
                     jit.gru_step_backward(*args)
                 else:
                     _gru_step_backward(xp, *args, deriv, tmp)
-                dh += xp.matmul(g_hz[s, r0:r1], u_t, out=dh_rec)
+                if s > 0 or need_h0:
+                    dh += xp.matmul(g_hz[s, r0:r1], u_t, out=dh_rec)
 
         self.rows(rows, x.shape[0], jit)
         gx, gw = self.weight_grads(x, w, g_xz)
         gu, gb_h = _recurrent_grads(h0, hs, g_hz)
         gb = xp.stack([g_xz.sum(axis=(0, 1)), gb_h])
-        return gx, gw, gu, gb, dh_out
+        return gx, gw, gu, gb, (dh_out if need_h0 else None)
 
     def composed(self, x, w, u, b, h0):
         return _gru_steps(x, w, u, b, h0, self.go_backwards)
