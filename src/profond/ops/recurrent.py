@@ -344,18 +344,17 @@ def _matmul_t_rows(a, b):
 
 
 def _recurrent_grads(h0, hs, gz):
-    """∂L/∂U = Σₜ hₜ₋₁ᵀ · ∂L/∂zₜ (with h₋₁ = h0) and Σₜ Σ_rows ∂L/∂zₜ (the bias's), together:
-    chunks of steps on ``backend.threads``'s workers, each one GEMM over its steps' rows
-    (without concatenating h0) and the sum of the same rows of ∂L/∂z while they are in the
-    cache. (Before: a GEMM, then step 0's product with BLAS's two threads and a sum over all of
-    ∂L/∂z on the calling thread, together about 5 % of an LSTM(128) step in py-spy's profile.)"""
+    """∂L/∂U = Σₜ hₜ₋₁ᵀ · ∂L/∂zₜ (with h₋₁ = h0; None: a zero initial state, whose product is
+    skipped) and Σₜ Σ_rows ∂L/∂zₜ (the bias's), together: chunks of steps on
+    ``backend.threads``'s workers, each one GEMM over its steps' rows (without concatenating h0)
+    and the sum of the same rows of ∂L/∂z while they are in the cache. (Before: a GEMM, then
+    step 0's product with BLAS's two threads and a sum over all of ∂L/∂z on the calling thread,
+    together about 5 % of an LSTM(128) step in py-spy's profile.)"""
     xp = array_module(gz)
     t, rows, k = gz.shape
     n = hs.shape[-1]
     if t == 0:
         return xp.zeros((n, k), gz.dtype), xp.zeros(k, gz.dtype)
-
-    h0_zero = not h0.any()  # the usual initial state: no step-0 product
 
     def steps(s0, s1):
         out = xp.empty((n + 1, k), gz.dtype)  # ∂L/∂U, then the bias's row
@@ -365,7 +364,7 @@ def _recurrent_grads(h0, hs, gz):
                       gz[max(s0, 1) : s1].reshape(-1, k), out=out[:n])
         else:
             out[:n] = 0
-        if s0 == 0 and not h0_zero:
+        if s0 == 0 and h0 is not None:
             out[:n] += h0.T @ gz[0]
         g.sum(axis=0, out=out[n])
         return out
@@ -446,7 +445,7 @@ class LSTMSequence(_SequenceOp):
         u = u * k
         cs, tcs, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(3))
         jit = _jit_kernels(gates)
-        h0_zero = not h0.any()  # the usual initial state: step 0 has no h·U
+        h0_zero = self.h0_zero = not h0.any()  # the usual initial state: step 0 has no h·U
 
         def rows(r0, r1):
             zh = xp.empty_like(gates[0, r0:r1])
@@ -497,7 +496,7 @@ class LSTMSequence(_SequenceOp):
 
         self.rows(rows, x.shape[0], jit)
         gx, gw = self.weight_grads(x, w, gz)
-        gu, gb = _recurrent_grads(h0, hs, gz)
+        gu, gb = _recurrent_grads(None if self.h0_zero else h0, hs, gz)
         return gx, gw, gu, gb, (dh_out if need_h0 else None), dc_out
 
     def composed(self, x, w, u, b, h0, c0):
@@ -515,7 +514,7 @@ class GRUSequence(_SequenceOp):
         hz_h, hs = (xp.empty((t, x.shape[0], n), x.dtype) for _ in range(2))
         jit = _jit_kernels(gates)
         step = jit.gru_step if jit is not None else partial(_gru_step, xp)
-        h0_zero = not h0.any()  # the usual initial state: step 0 has no h·U
+        h0_zero = self.h0_zero = not h0.any()  # the usual initial state: step 0 has no h·U
 
         def rows(r0, r1):
             hz = xp.empty_like(gates[0, r0:r1])
@@ -563,7 +562,7 @@ class GRUSequence(_SequenceOp):
 
         self.rows(rows, x.shape[0], jit)
         gx, gw = self.weight_grads(x, w, g_xz)
-        gu, gb_h = _recurrent_grads(h0, hs, g_hz)
+        gu, gb_h = _recurrent_grads(None if self.h0_zero else h0, hs, g_hz)
         gb = xp.stack([g_xz.sum(axis=(0, 1)), gb_h])
         return gx, gw, gu, gb, (dh_out if need_h0 else None)
 
