@@ -136,6 +136,39 @@ def test_spiral_with_three_classes_trains_past_90_percent_in_the_page(live_serve
     assert len(app.state.manager) == 0
 
 
+def test_a_late_snapshot_does_not_undo_the_view_chosen_meanwhile(live_server, browser,
+                                                                 monkeypatch):
+    """The server answers each choice of the transformed-space view with a snapshot. One made
+    before the server took the page's latest choice shows the older view: the menus must not
+    follow it, or the next menu change sends the older neuron back (the test above once timed
+    out so in CI). The server is slowed down here so that the late snapshot always comes
+    between two choices."""
+    address, app = live_server
+    before = {id(s) for s in app.state.manager.sessions.values()}
+    page = browser.new_page(viewport={"width": 1500, "height": 960})
+    try:
+        page.goto(address + "?lang=en")
+        wait(page, "document.getElementById('status').textContent === 'connected'",
+             timeout=20_000)
+        (session,) = [s for s in app.state.manager.sessions.values() if id(s) not in before]
+        set_view = session.set_view
+
+        def slow_set_view(*args):
+            time.sleep(1.0)
+            set_view(*args)
+
+        monkeypatch.setattr(session, "set_view", slow_set_view)
+        caption = "document.getElementById('transform-caption').textContent.endsWith"
+        page.select_option("#transform-x", "2")  # asks for (layer 1, x 2, y 1)
+        page.select_option("#transform-y", "3")  # asks for (1, 2, 3) before the first answer
+        wait(page, f"{caption}('neuron 2 → x, neuron 1 → y')", timeout=20_000)  # the late one
+        page.select_option("#transform-x", "4")  # must ask for (1, 4, 3), not (1, 4, 1)
+        wait(page, f"{caption}('neuron 4 → x, neuron 3 → y')", timeout=20_000)
+        assert session.view == {"layer": 1, "x": 4, "y": 3}
+    finally:
+        page.close()
+
+
 def test_a_regression_set_draws_in_the_page(live_server, browser, shots):
     address, app = live_server
     page = browser.new_page(viewport={"width": 1500, "height": 960})

@@ -22,6 +22,7 @@ const state = {
   lastSteps: -1,
   playing: false,
   warning: null,      // the last snapshot's warning (diverged, exploding, dead, stalled)
+  pendingView: null,  // the view last asked for, until a snapshot shows it (see syncViewMenus)
   frame: 0,
 };
 
@@ -48,7 +49,10 @@ function send(message) {
   }
 }
 
-function sendSettings(changes) { send({ type: "settings", settings: changes }); }
+function sendSettings(changes) {
+  if (changes.layers) state.pendingView = null;  // the server may move the view: follow it
+  send({ type: "settings", settings: changes });
+}
 
 function setStatus(key, kind) {  // key: a text of i18n.js, kept to translate it again
   const el = $("status");
@@ -251,6 +255,14 @@ function fillNeuronMenus(layer, x, y) {
 
 function syncViewMenus() {  // the server may have moved the view (a layer was removed)
   const view = currentView();
+  const asked = state.pendingView;
+  if (asked) {
+    // NOTE: a snapshot made before the server took the page's last choice still shows the
+    // old view; following it would undo the choice in the menus (the browser test saw the
+    // next menu change send the old neuron back).
+    if (asked.layer !== view.layer || asked.x !== view.x || asked.y !== view.y) return;
+    state.pendingView = null;
+  }
   if (Number($("transform-layer").value) !== view.layer ||
       Number($("transform-x").value) !== view.x || Number($("transform-y").value) !== view.y) {
     $("transform-layer").value = String(view.layer);
@@ -264,8 +276,9 @@ function currentView() {
 }
 
 function sendView() {
-  send({ type: "view", layer: Number($("transform-layer").value),
-         x: Number($("transform-x").value), y: Number($("transform-y").value) });
+  state.pendingView = { layer: Number($("transform-layer").value),
+                        x: Number($("transform-x").value), y: Number($("transform-y").value) };
+  send({ type: "view", ...state.pendingView });
 }
 
 function chooseNeuron(layer, neuron, vertical) {
